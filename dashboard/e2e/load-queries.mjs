@@ -1,0 +1,59 @@
+// Load src/graphql/queries.ts from plain node (no TS loader needed): transpile with TypeScript.
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export async function loadQueries() {
+  const src = await readFile(join(here, '..', 'src', 'graphql', 'queries.ts'), 'utf8');
+  const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const dir = await mkdtemp(join(tmpdir(), 'eventscope-queries-'));
+  const file = join(dir, 'queries.mjs');
+  await writeFile(file, out.outputText);
+  return import(pathToFileURL(file).href);
+}
+
+/** Representative variables for each operation (what the app sends). */
+export function sampleVariables(now = Date.now()) {
+  const to = new Date(now).toISOString();
+  const from = new Date(now - 24 * 3600e3).toISOString();
+  const prevFrom = new Date(now - 48 * 3600e3).toISOString();
+  const id = '00000000-0000-0000-0000-000000000000';
+  const range = { from, to };
+  return {
+    HealthCheck: {},
+    OverviewKpis: { from, to, prevFrom },
+    DurationPercentiles: { from, to, prevFrom, currentOffset: 0, previousOffset: 0 },
+    RecentInvocations: { ...range, limit: 15 },
+    DashboardStatsRange: range,
+    InvocationsList: {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'x' } } }, { job_executions: { job_name: { _eq: 'y' } } }, { status: { _eq: 'failed' } }] },
+      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }],
+      limit: 50,
+      offset: 0,
+    },
+    SourceFunctions: range,
+    InvocationDetail: { id },
+    InvocationPayload: { id },
+    CorrelationChain: { correlationId: 'x', limit: 500 },
+    SlowestJobs: { ...range, limit: 10 },
+    FailingJobNames: { ...range, limit: 40 },
+    JobNameStats: { name: 'x', ...range },
+    EventNames: { ...range, limit: 40 },
+    EventNameStats: { name: 'x', ...range },
+    CorrelationCoverage: range,
+    CountInvocations: { where: { correlation_source: { _eq: 'generated' } } },
+    SearchInvocations: { where: { _or: [{ correlation_id: { _ilike: '%x%' } }, { source_function: { _ilike: '%x%' } }, { source_user_email: { _ilike: '%x%' } }] }, limit: 10 },
+    SearchPayloadContains: { contains: { a: 1 }, limit: 10 },
+    SearchPayloadKey: { key: 'event', limit: 10 },
+    LookupEventExecution: { id },
+    LookupJobExecution: { id },
+    LookupJobLog: { id },
+  };
+}
+
+/** Operations that need the payload column, which the read-only role may not have. */
+export const PAYLOAD_OPERATIONS = new Set(['InvocationPayload', 'SearchPayloadContains', 'SearchPayloadKey']);

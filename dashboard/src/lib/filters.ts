@@ -1,0 +1,106 @@
+// Variables of InvocationsList built from the filters in the URL. The query text never changes.
+import type { TimeWindow } from './time';
+
+export interface InvocationFilters {
+  sourceFunction?: string;
+  status?: string;
+  eventName?: string;
+  jobName?: string;
+  correlationId?: string;
+}
+
+export const INVOCATION_STATUSES = ['running', 'completed', 'failed'] as const;
+
+export const SORTABLE_COLUMNS = [
+  'created_at',
+  'source_function',
+  'status',
+  'total_duration_ms',
+  'events_detected_count',
+  'total_jobs_run',
+  'total_jobs_failed',
+  'correlation_id',
+] as const;
+export type SortColumn = (typeof SORTABLE_COLUMNS)[number];
+export type SortDir = 'asc' | 'desc';
+
+export type OrderBy = 'asc_nulls_last' | 'desc_nulls_last' | 'asc' | 'desc';
+
+/** NULLs never come first, whichever way the user sorts. */
+export function orderDirection(dir: SortDir): OrderBy {
+  return dir === 'asc' ? 'asc_nulls_last' : 'desc_nulls_last';
+}
+
+export function buildInvocationOrderBy(column: SortColumn, dir: SortDir): Record<string, OrderBy>[] {
+  const order: Record<string, OrderBy>[] = [{ [column]: orderDirection(dir) }];
+  // deterministic pages: tie-break by created_at then id
+  if (column !== 'created_at') order.push({ created_at: 'desc' });
+  order.push({ id: 'asc' });
+  return order;
+}
+
+type Where = Record<string, unknown>;
+
+export function buildInvocationWhere(filters: InvocationFilters, window: TimeWindow | null): Where {
+  const and: Where[] = [];
+  if (window) and.push({ created_at: { _gte: window.from.toISOString(), _lt: window.to.toISOString() } });
+  const fn = filters.sourceFunction?.trim();
+  if (fn) and.push({ source_function: { _eq: fn } });
+  const st = filters.status?.trim();
+  if (st) and.push({ status: { _eq: st } });
+  const ev = filters.eventName?.trim();
+  if (ev) and.push({ event_executions: { event_name: { _eq: ev } } });
+  const job = filters.jobName?.trim();
+  if (job) and.push({ job_executions: { job_name: { _eq: job } } });
+  const corr = filters.correlationId?.trim();
+  if (corr) and.push({ correlation_id: { _eq: corr } });
+  if (and.length === 0) return {};
+  if (and.length === 1) return and[0];
+  return { _and: and };
+}
+
+export function buildInvocationListVariables(
+  filters: InvocationFilters,
+  window: TimeWindow | null,
+  sort: { column: SortColumn; dir: SortDir },
+  page: number,
+  pageSize: number,
+) {
+  const p = Math.max(0, Math.floor(page));
+  return {
+    where: buildInvocationWhere(filters, window),
+    orderBy: buildInvocationOrderBy(sort.column, sort.dir),
+    limit: pageSize,
+    offset: p * pageSize,
+  };
+}
+
+export function pageCount(total: number, pageSize: number): number {
+  return Math.max(1, Math.ceil(total / pageSize));
+}
+
+/** Read filters from URL params (keys: fn, status, event, job, corr). */
+export function filtersFromParams(p: URLSearchParams): InvocationFilters {
+  return {
+    sourceFunction: p.get('fn') ?? undefined,
+    status: p.get('status') ?? undefined,
+    eventName: p.get('event') ?? undefined,
+    jobName: p.get('job') ?? undefined,
+    correlationId: p.get('corr') ?? undefined,
+  };
+}
+
+export const FILTER_PARAM: Record<keyof InvocationFilters, string> = {
+  sourceFunction: 'fn',
+  status: 'status',
+  eventName: 'event',
+  jobName: 'job',
+  correlationId: 'corr',
+};
+
+export function sortFromParams(p: URLSearchParams): { column: SortColumn; dir: SortDir } {
+  const c = p.get('sort');
+  const column = (SORTABLE_COLUMNS as readonly string[]).includes(c ?? '') ? (c as SortColumn) : 'created_at';
+  const dir: SortDir = p.get('dir') === 'asc' ? 'asc' : 'desc';
+  return { column, dir };
+}

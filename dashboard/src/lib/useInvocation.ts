@@ -1,0 +1,36 @@
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, gqlRequest } from '../graphql/client';
+import { InvocationDetail, InvocationPayload } from '../graphql/queries';
+import type { InvocationDetailData } from '../graphql/types';
+import { UUID_RE } from './search';
+
+export function useInvocationDetail(id: string | undefined) {
+  return useQuery({
+    queryKey: ['invocation', id],
+    enabled: !!id && UUID_RE.test(id),
+    queryFn: async () => {
+      const d = await gqlRequest<{ invocations_by_pk: InvocationDetailData | null }>(InvocationDetail, { id });
+      return d.invocations_by_pk;
+    },
+  });
+}
+
+export type PayloadState = { state: 'ok'; payload: unknown } | { state: 'denied'; message: string } | { state: 'missing' };
+
+export function useInvocationPayload(id: string | undefined, enabled: boolean) {
+  return useQuery({
+    queryKey: ['invocation-payload', id],
+    enabled: enabled && !!id && UUID_RE.test(id),
+    retry: 0,
+    queryFn: async (): Promise<PayloadState> => {
+      try {
+        const d = await gqlRequest<{ invocations_by_pk: { source_event_payload: unknown } | null }>(InvocationPayload, { id });
+        if (!d.invocations_by_pk) return { state: 'missing' };
+        return { state: 'ok', payload: d.invocations_by_pk.source_event_payload };
+      } catch (e) {
+        if (e instanceof ApiError && e.kind === 'permission') return { state: 'denied', message: e.message };
+        throw e;
+      }
+    },
+  });
+}

@@ -1,0 +1,143 @@
+import { useMemo, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { config } from '../config';
+import { gqlRequest } from '../graphql/client';
+import { CorrelationChain } from '../graphql/queries';
+import { countOf, type AggregateCount, type ChainInvocation } from '../graphql/types';
+import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
+import { GraphView } from '../components/GraphView';
+import { buildChainGraph, chainTimeline, statusTone, type FlowNodeModel } from '../lib/flow';
+import { formatDuration, formatTimestamp } from '../lib/format';
+import { useRangeQueryString } from '../lib/hooks';
+
+const CHAIN_LIMIT = 500;
+
+function ChainForm({ initial }: { initial: string }) {
+  const [value, setValue] = useState(initial);
+  const navigate = useNavigate();
+  const qs = useRangeQueryString();
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (value.trim()) navigate(`/chains/${encodeURIComponent(value.trim())}${qs}`);
+      }}
+    >
+      <input
+        type="text"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        placeholder="correlation ID, e.g. user@example.com or system.uuid"
+        aria-label="Correlation ID"
+        size={50}
+      />
+      <button type="submit" disabled={!value.trim()}>
+        Trace
+      </button>
+    </form>
+  );
+}
+
+export function ChainsPage() {
+  const { correlationId } = useParams();
+  if (!config.showCorrelationChains) {
+    return <Empty title="Correlation chains are disabled.">Set REACT_APP_SHOW_CORRELATION_CHAINS=true in dashboard/.env and rebuild.</Empty>;
+  }
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Correlation chains</h1>
+        <ChainForm key={correlationId ?? ''} initial={correlationId ?? ''} />
+      </div>
+      {correlationId ? (
+        <Chain correlationId={correlationId} />
+      ) : (
+        <Empty title="Enter a correlation ID.">Or click one anywhere in the dashboard: every invocation that carries it, across source functions, is shown as a graph and a timeline.</Empty>
+      )}
+    </div>
+  );
+}
+
+function Chain({ correlationId }: { correlationId: string }) {
+  const qs = useRangeQueryString();
+  const q = useQuery({
+    queryKey: ['chain', correlationId],
+    queryFn: () =>
+      gqlRequest<{ invocations: ChainInvocation[]; invocations_aggregate: AggregateCount }>(CorrelationChain, { correlationId, limit: CHAIN_LIMIT }),
+  });
+  const [selected, setSelected] = useState<FlowNodeModel | null>(null);
+  const model = useMemo(() => (q.data ? buildChainGraph(q.data.invocations) : null), [q.data]);
+  if (q.isPending) return <Loading what="the chain" />;
+  if (q.isError) return <ErrorBox error={q.error} what="the chain" onRetry={() => q.refetch()} />;
+  const invs = q.data.invocations;
+  const total = countOf(q.data.invocations_aggregate);
+  if (invs.length === 0 || !model) return <Empty title={`No invocation carries the correlation ID “${correlationId}”.`}>Check the ID (it is matched exactly), or the data may have been deleted by retention.</Empty>;
+  const fns = new Set(invs.map((i) => i.source_function));
+  const links = model.edges.length;
+  const tl = chainTimeline(invs);
+  const sel = selected ? invs.find((i) => i.id === selected.refId) : undefined;
+  return (
+    <div data-testid="chain">
+      <p>
+        <strong data-testid="chain-count">{total}</strong> invocation{total === 1 ? '' : 's'} across {fns.size} source function{fns.size === 1 ? '' : 's'},{' '}
+        {links} causal link{links === 1 ? '' : 's'}, spanning {formatDuration(tl.span)}.
+        {total > invs.length ? <span className="fail-text"> Showing the first {invs.length}.</span> : null}
+      </p>
+      <h2>Graph</h2>
+      <div className="flow-layout">
+        <GraphView model={model} selectedId={selected?.id ?? null} onSelect={setSelected} height={420} />
+        <aside className="side-panel">
+          {sel ? (
+            <div>
+              <p>
+                <strong>{sel.source_function}</strong> <StatusBadge status={sel.status} />
+              </p>
+              <p className="small">
+                {formatTimestamp(sel.created_at)} · {formatDuration(sel.total_duration_ms)} · {sel.source_table ?? '—'} {sel.source_operation ?? ''}
+              </p>
+              {sel.source_job_execution ? <p className="small">caused by job {sel.source_job_execution.job_name}</p> : null}
+              <ul className="small">
+                {sel.event_executions.map((e) => (
+                  <li key={e.id}>
+                    {e.event_name}: {e.job_executions.map((j) => `${j.job_name} (${j.status})`).join(', ') || 'no jobs'}
+                  </li>
+                ))}
+              </ul>
+              <p>
+                <Link to={`/flows/${sel.id}${qs}`}>open flow</Link> · <InvLink id={sel.id}>details</InvLink>
+              </p>
+            </div>
+          ) : selected?.kind === 'external' && selected.refId ? (
+            <p>
+              {selected.label}: {selected.sublabel}. <InvLink id={selected.refId}>open that invocation</InvLink>
+            </p>
+          ) : (
+            <p className="muted">Select an invocation.</p>
+          )}
+        </aside>
+      </div>
+      <h2>Timeline</h2>
+      <div className="timeline" data-testid="chain-timeline">
+        {tl.rows.map(({ inv, offset, duration }) => (
+          <div className="timeline-row" key={inv.id}>
+            <div className="timeline-label">
+              <InvLink id={inv.id} to="flows">
+                {inv.source_function}
+              </InvLink>{' '}
+              <span className="muted small">+{formatDuration(offset)}</span>
+            </div>
+            <div className="timeline-track">
+              <div
+                className={`timeline-bar tone-${statusTone(inv.status)}`}
+                style={{ left: `${(offset / tl.span) * 100}%`, width: `max(3px, ${(duration / tl.span) * 100}%)` }}
+                title={`${inv.source_function}: ${formatTimestamp(inv.created_at)}, ${formatDuration(inv.total_duration_ms)}`}
+              />
+            </div>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+// Runtime configuration: the seed's option table, as a plain aggregate usable with designated initializers.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace eventscope {
+
+struct database_config {
+    std::string connection_string;  // OBSERVABILITY_DB_URL; when empty the individual fields below are used
+    std::string host = "127.0.0.1";
+    int port = 5432;
+    std::string database = "hasura_event_detector_observability";
+    std::string user;
+    std::string password;
+    std::string sslmode;  // e.g. "require", "verify-full"; empty = libpq default
+};
+
+struct config {
+    bool enabled = true;
+    std::string schema = "event_detector_observability";
+    bool capture_job_options = true;
+    bool capture_hasura_payload = true;
+    bool capture_error_stacks = true;
+    bool capture_console = false;  // tee std::cout/cerr/clog lines of a job into its log (needs console_capture)
+    std::size_t batch_size = 100;
+    std::chrono::milliseconds flush_interval{5000};
+    int retry_attempts = 3;
+    std::chrono::milliseconds retry_delay{1000};
+    // Payload strings longer than this are truncated (and marked) before they are buffered.
+    std::size_t max_string_bytes = 4u << 20;
+    // Deeper payloads are replaced by a marker: they could not be written as JSON without deep recursion.
+    std::size_t max_payload_depth = 256;
+    database_config database;
+
+    // Applies the seed's environment variables on top of `base`: OBSERVABILITY_ENABLED, OBSERVABILITY_DB_URL.
+    static config from_env();
+    static config from_env(config base);
+
+    void validate() const;
+    static bool parse_bool(std::string_view variable, std::string_view value);
+};
+
+inline config config::from_env() { return from_env(config{}); }
+
+inline config config::from_env(config base) {
+        if (const char* v = std::getenv("OBSERVABILITY_ENABLED")) base.enabled = parse_bool("OBSERVABILITY_ENABLED", v);
+        if (const char* v = std::getenv("OBSERVABILITY_DB_URL")) base.database.connection_string = v;
+        base.validate();
+        return base;
+}
+
+// Throws std::invalid_argument naming the bad option; called by the observer's constructor.
+inline void config::validate() const {
+        if (batch_size == 0) throw std::invalid_argument("eventscope config: batch_size must be at least 1");
+        if (flush_interval.count() <= 0) throw std::invalid_argument("eventscope config: flush_interval must be positive");
+        if (retry_attempts < 0) throw std::invalid_argument("eventscope config: retry_attempts must be >= 0");
+        if (retry_delay.count() < 0) throw std::invalid_argument("eventscope config: retry_delay must be >= 0");
+        if (schema.empty()) throw std::invalid_argument("eventscope config: schema must not be empty");
+}
+
+inline bool config::parse_bool(std::string_view variable, std::string_view value) {
+        if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
+        if (value == "false" || value == "0" || value == "no" || value == "off" || value.empty()) return false;
+        throw std::invalid_argument(std::string(variable) + ": expected true or false, got '" + std::string(value) + "'");
+}
+
+}  // namespace eventscope

@@ -1,0 +1,138 @@
+// Time-ordered UUIDs (RFC 9562 version 7), generated without a syscall or a lock on the hot path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace eventscope {
+
+struct uuid {
+    std::array<std::uint8_t, 16> bytes{};
+
+    constexpr bool is_nil() const noexcept {
+        for (auto b : bytes)
+            if (b != 0) return false;
+        return true;
+    }
+
+    // Lower-case canonical form, 36 characters, written into `out` (no allocation).
+    void write_to(char* out) const noexcept {
+        constexpr char hex[] = "0123456789abcdef";
+        int pos = 0;
+        for (int i = 0; i < 16; ++i) {
+            if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
+            out[pos++] = hex[bytes[i] >> 4];
+            out[pos++] = hex[bytes[i] & 0xF];
+        }
+    }
+
+    std::string to_string() const {
+        std::string s(36, '\0');
+        write_to(s.data());
+        return s;
+    }
+
+    // Accepts the canonical 36-character form (either case); anything else is nullopt.
+    static std::optional<uuid> parse(std::string_view text) noexcept {
+        if (text.size() != 36) return std::nullopt;
+        uuid u;
+        int byte = 0;
+        for (std::size_t i = 0; i < 36;) {
+            if (i == 8 || i == 13 || i == 18 || i == 23) {
+                if (text[i] != '-') return std::nullopt;
+                ++i;
+                continue;
+            }
+            int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            u.bytes[byte++] = static_cast<std::uint8_t>(hi << 4 | lo);
+            i += 2;
+        }
+        return u;
+    }
+
+    // Milliseconds since the Unix epoch encoded in a v7 UUID.
+    constexpr std::uint64_t unix_ms() const noexcept {
+        std::uint64_t ms = 0;
+        for (int i = 0; i < 6; ++i) ms = ms << 8 | bytes[i];
+        return ms;
+    }
+    constexpr int version() const noexcept { return bytes[6] >> 4; }
+
+    friend constexpr bool operator==(const uuid&, const uuid&) = default;
+    friend constexpr auto operator<=>(const uuid&, const uuid&) = default;
+
+private:
+    static constexpr int hex_value(char c) noexcept {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+};
+
+namespace detail {
+
+// splitmix64: tiny, fast, statistically good enough for the random bits of an identifier.
+struct uuid_random {
+    std::uint64_t state;
+    std::uint64_t next() noexcept {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+};
+
+inline uuid_random& thread_uuid_random() {
+    // Seeded once per thread (one getrandom call then); every later id is syscall-free.
+    thread_local uuid_random rng{[] {
+        std::random_device device;
+        std::uint64_t seed = (std::uint64_t{device()} << 32) ^ device();
+        return seed ^ std::hash<std::thread::id>{}(std::this_thread::get_id());
+    }()};
+    return rng;
+}
+
+inline std::uint64_t coarse_unix_ms() noexcept {
+    // CLOCK_REALTIME_COARSE is served by the vDSO: no syscall, no lock, a few ns.
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000u;
+}
+
+}  // namespace detail
+
+inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept {
+    auto& rng = detail::thread_uuid_random();
+    std::uint64_t a = rng.next(), b = rng.next();
+    uuid u;
+    for (int i = 0; i < 6; ++i) u.bytes[i] = static_cast<std::uint8_t>(unix_ms >> (40 - 8 * i));
+    u.bytes[6] = static_cast<std::uint8_t>(0x70 | (a & 0x0F));
+    u.bytes[7] = static_cast<std::uint8_t>(a >> 8);
+    u.bytes[8] = static_cast<std::uint8_t>(0x80 | ((b >> 56) & 0x3F));
+    for (int i = 9; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b >> (8 * (i - 9)));
+    return u;
+}
+
+inline uuid new_uuid() noexcept { return make_uuid_v7(detail::coarse_unix_ms()); }
+
+// A random (v4) UUID, for generated correlation IDs where time order does not matter.
+inline uuid new_random_uuid() noexcept {
+    auto& rng = detail::thread_uuid_random();
+    std::uint64_t a = rng.next(), b = rng.next();
+    uuid u;
+    for (int i = 0; i < 8; ++i) u.bytes[i] = static_cast<std::uint8_t>(a >> (8 * i));
+    for (int i = 0; i < 8; ++i) u.bytes[8 + i] = static_cast<std::uint8_t>(b >> (8 * i));
+    u.bytes[6] = static_cast<std::uint8_t>(0x40 | (u.bytes[6] & 0x0F));
+    u.bytes[8] = static_cast<std::uint8_t>(0x80 | (u.bytes[8] & 0x3F));
+    return u;
+}
+
+}  // namespace eventscope

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Validate hasura-metadata/ against a live database that has the schema applied.
+
+usage: check_metadata.py METADATA_DIR DB_URL
+
+Checks that every table, column, foreign key and function the metadata names exists in the catalog, that
+the relationships, computed fields and root fields are exactly the ones data-model.md names, and that role
+`observer` may select everything except the payload column, with a row limit, aggregations, and nothing else.
+Python stdlib + PyYAML; catalog read through psql. Exit 0 when valid; prints every problem otherwise.
+"""
+import json
+import os
+import subprocess
+import sys
+
+try:
+    import yaml
+except ImportError:  # keep the suite runnable where PyYAML is absent; the console server's loader validates too
+    print("SKIP: PyYAML not installed")
+    sys.exit(0)
+
+SCHEMA = "event_detector_observability"
+# data-model.md, "Names in the GraphQL API": name -> (kind, how). FK object rels name the local column;
+# FK array rels name (remote table, remote column); manual rels the remote table and column mapping.
+RELATIONSHIPS = {
+    "invocations": {
+        "event_executions": ("array", ("event_executions", "invocation_id")),
+        "job_executions": ("array", ("job_executions", "invocation_id")),
+        "source_job_execution": ("object", "source_job_id"),
+        "correlated_invocations": ("array", ("manual", "invocations", {"correlation_id": "correlation_id"})),
+    },
+    "event_executions": {
+        "invocation": ("object", "invocation_id"),
+        "job_executions": ("array", ("job_executions", "event_execution_id")),
+    },
+    "job_executions": {
+        "invocation": ("object", "invocation_id"),
+        "event_execution": ("object", "event_execution_id"),
+        "triggered_invocations": ("array", ("invocations", "source_job_id")),
+        "logs": ("array", ("job_logs", "job_execution_id")),
+    },
+    "job_logs": {"job_execution": ("object", "job_execution_id")},
+    "dashboard_stats": {},
+}
+COMPUTED = {
+    "invocations": {"success_rate": "invocation_success_rate", "avg_job_duration": "invocation_avg_job_duration"},
+    "event_executions": {"job_success_rate": "event_job_success_rate"},
+}
+HIDDEN_FROM_OBSERVER = {"invocations": {"source_event_payload"}}
+ROLE = "observer"
+
+CATALOG_SQL = """
+SELECT json_build_object(
+  'relations', (SELECT json_object_agg(c.relname, json_build_object('kind', c.relkind,
+      'columns', (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)))
+    FROM pg_class c WHERE c.relnamespace = '%(s)s'::regnamespace AND c.relkind IN ('r', 'm', 'v')),
+  'fks', (SELECT json_agg(json_build_object('table', t.relname, 'ref', r.relname,
+      'columns', (SELECT json_agg(a.attname) FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey))))
+    FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid
+    WHERE k.contype = 'f' AND k.connamespace = '%(s)s'::regnamespace),
+  'functions', (SELECT json_object_agg(p.proname, json_build_object('args',
+      (SELECT json_agg(format_type(x, NULL)) FROM unnest(p.proargtypes::oid[]) x), 'volatility', p.provolatile,
+      'retset', p.proretset, 'rettype_kind', (SELECT typtype FROM pg_type WHERE oid = p.prorettype)))
+    FROM pg_proc p WHERE p.pronamespace = '%(s)s'::regnamespace)
+)
+"""
+
+problems = []
+
+
+def problem(msg):
+    problems.append(msg)
+
+
+def load(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def include(base_dir, value):
+    """Resolve a Hasura '!include path' string relative to base_dir."""
+    if isinstance(value, str) and value.startswith("!include "):
+        path = os.path.join(base_dir, value[len("!include "):].strip())
+        if not os.path.isfile(path):
+            problem(f"included file missing: {path}")
+            return None
+        return load(path), os.path.dirname(path)
+    return value, base_dir
+
+
+def main():
+    meta_dir, db_url = sys.argv[1], sys.argv[2]
+    out = subprocess.run(["psql", db_url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", CATALOG_SQL % {"s": SCHEMA}],
+                         check=True, capture_output=True, text=True).stdout
+    cat = json.loads(out)
+    rels, fks, funcs = cat["relations"] or {}, cat["fks"] or [], cat["functions"] or {}
+
+    def fk_exists(table, column, ref):
+        return any(f["table"] == table and f["columns"] == [column] and f["ref"] == ref for f in fks)
+
+    version = load(os.path.join(meta_dir, "version.yaml"))
+    if version != {"version": 3}:
+        problem(f"version.yaml must be 'version: 3', got {version!r}")
+    dbs_dir = os.path.join(meta_dir, "databases")
+    dbs = load(os.path.join(dbs_dir, "databases.yaml"))
+    if not (isinstance(dbs, list) and len(dbs) == 1 and dbs[0].get("name") == "observability" and dbs[0].get("kind") == "postgres"):
+        problem("databases.yaml must hold exactly one postgres source named 'observability'")
+        return
+    src = dbs[0]
+    url = src.get("configuration", {}).get("connection_info", {}).get("database_url", {})
+    if not (isinstance(url, dict) and url.get("from_env")):
+        problem("the source's database_url must come from an environment variable (from_env)")
+    tables, tdir = include(dbs_dir, src.get("tables"))
+    seen = {}
+    for entry in tables or []:
+        t, _ = include(tdir, entry)
+        if t is None:
+            continue
+        name = t["table"]["name"]
+        schema = t["table"]["schema"]
+        fname = entry[len("!include "):].strip() if isinstance(entry, str) else None
+        if fname and fname != f"{schema}_{name}.yaml":
+            problem(f"{fname}: file name should be {schema}_{name}.yaml")
+        if schema != SCHEMA:
+            problem(f"{name}: schema {schema} != {SCHEMA}")
+        seen[name] = t
+        if name not in rels:
+            problem(f"{name}: tracked but not in the catalog")
+            continue
+        columns = set(rels[name]["columns"])
+        # root fields: exactly the Hasura names without the schema prefix
+        conf = t.get("configuration", {})
+        crf = conf.get("custom_root_fields", {})
+        if conf.get("custom_name") != name:
+            problem(f"{name}: configuration.custom_name must be {name}")
+        want = {"select": name, "select_aggregate": f"{name}_aggregate"}
+        if rels[name]["kind"] == "r":
+            want["select_by_pk"] = f"{name}_by_pk"
+        for k, v in want.items():
+            if crf.get(k) != v:
+                problem(f"{name}: custom_root_fields.{k} must be {v}, got {crf.get(k)!r}")
+        # relationships
+        got = {}
+        for kind in ("object", "array"):
+            for r in t.get(f"{kind}_relationships", []) or []:
+                got[r["name"]] = (kind, r["using"])
+        expected = RELATIONSHIPS.get(name, {})
+        if set(got) != set(expected):
+            problem(f"{name}: relationships {sorted(got)} != data-model.md {sorted(expected)}")
+        for rname, (kind, spec) in expected.items():
+            if rname not in got:
+                continue
+            gkind, using = got[rname]
+            if gkind != kind:
+                problem(f"{name}.{rname}: must be an {kind} relationship")
+                continue
+            if kind == "object":
+                col = using.get("foreign_key_constraint_on")
+                if col != spec or col not in columns:
+                    problem(f"{name}.{rname}: foreign_key_constraint_on must be column {spec}")
+                target = {"source_job_id": "job_executions", "invocation_id": "invocations",
+                          "event_execution_id": "event_executions", "job_execution_id": "job_executions"}[spec]
+                if not fk_exists(name, spec, target):
+                    problem(f"{name}.{rname}: no foreign key {name}({spec}) -> {target} in the catalog")
+            elif spec[0] == "manual":
+                mc = using.get("manual_configuration", {})
+                rt = mc.get("remote_table", {})
+                if rt != {"name": spec[1], "schema": SCHEMA} or mc.get("column_mapping") != spec[2]:
+                    problem(f"{name}.{rname}: manual_configuration must map {spec[2]} onto {spec[1]}")
+                for lc, rc in (mc.get("column_mapping") or {}).items():
+                    if lc not in columns or rc not in set(rels.get(spec[1], {}).get("columns", [])):
+                        problem(f"{name}.{rname}: mapped column {lc}->{rc} missing in the catalog")
+            else:
+                fk = using.get("foreign_key_constraint_on", {})
+                rtable, rcol = spec
+                if fk != {"column": rcol, "table": {"name": rtable, "schema": SCHEMA}}:
+                    problem(f"{name}.{rname}: must use the foreign key {rtable}.{rcol}, got {fk!r}")
+                if not fk_exists(rtable, rcol, name):
+                    problem(f"{name}.{rname}: no foreign key {rtable}({rcol}) -> {name} in the catalog")
+        # computed fields
+        cfs = {c["name"]: c["definition"]["function"] for c in t.get("computed_fields", []) or []}
+        want_cf = COMPUTED.get(name, {})
+        if set(cfs) != set(want_cf):
+            problem(f"{name}: computed fields {sorted(cfs)} != {sorted(want_cf)}")
+        for cname, fn in cfs.items():
+            f = funcs.get(fn.get("name"))
+            if fn.get("schema") != SCHEMA or f is None:
+                problem(f"{name}.{cname}: function {fn} not in the catalog")
+                continue
+            if fn["name"] != want_cf.get(cname):
+                problem(f"{name}.{cname}: must use {want_cf.get(cname)}")
+            if f["args"] != [f"{SCHEMA}.{name}"] or f["volatility"] not in ("s", "i") or f["retset"] or f["rettype_kind"] != "b":
+                problem(f"{name}.{cname}: {fn['name']} must be STABLE/IMMUTABLE, take only {name} and return a base type: {f}")
+        # permissions
+        for kind in ("insert", "update", "delete"):
+            if t.get(f"{kind}_permissions"):
+                problem(f"{name}: must not have {kind}_permissions")
+        perms = {p["role"]: p["permission"] for p in t.get("select_permissions", []) or []}
+        if set(perms) != {ROLE}:
+            problem(f"{name}: select_permissions must be for role {ROLE} only, got {sorted(perms)}")
+            continue
+        p = perms[ROLE]
+        pcols = p.get("columns")
+        if pcols == "*" or not isinstance(pcols, list):
+            problem(f"{name}: observer columns must be an explicit list")
+            continue
+        unknown = set(pcols) - columns
+        if unknown:
+            problem(f"{name}: observer columns not in the catalog: {sorted(unknown)}")
+        hidden = HIDDEN_FROM_OBSERVER.get(name, set())
+        if set(pcols) != columns - hidden:
+            problem(f"{name}: observer must see exactly all columns except {sorted(hidden)}; "
+                    f"missing {sorted(columns - hidden - set(pcols))}, extra {sorted(set(pcols) & hidden)}")
+        if sorted(p.get("computed_fields", []) or []) != sorted(want_cf):
+            problem(f"{name}: observer computed_fields must be {sorted(want_cf)}")
+        if not isinstance(p.get("limit"), int) or p["limit"] <= 0:
+            problem(f"{name}: observer needs a positive row limit")
+        if p.get("allow_aggregations") is not True:
+            problem(f"{name}: observer needs allow_aggregations: true")
+        if p.get("filter") != {}:
+            problem(f"{name}: observer filter should be {{}} (all rows)")
+    if set(seen) != set(RELATIONSHIPS):
+        problem(f"tracked {sorted(seen)} != {sorted(RELATIONSHIPS)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main()
+    for p in problems:
+        print("metadata: " + p)
+    sys.exit(1 if problems else 0)

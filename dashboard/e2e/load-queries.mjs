@@ -7,13 +7,18 @@ import ts from 'typescript';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export async function loadQueries() {
-  const src = await readFile(join(here, '..', 'src', 'graphql', 'queries.ts'), 'utf8');
+/** Import a dependency-free TypeScript module of src/ (e.g. 'graphql/queries.ts', 'lib/format.ts'). */
+export async function loadTsModule(relPath) {
+  const src = await readFile(join(here, '..', 'src', relPath), 'utf8');
   const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-  const dir = await mkdtemp(join(tmpdir(), 'eventscope-queries-'));
-  const file = join(dir, 'queries.mjs');
+  const dir = await mkdtemp(join(tmpdir(), 'eventscope-e2e-'));
+  const file = join(dir, relPath.replace(/[\/]/g, '_').replace(/\.ts$/, '.mjs'));
   await writeFile(file, out.outputText);
   return import(pathToFileURL(file).href);
+}
+
+export function loadQueries() {
+  return loadTsModule('graphql/queries.ts');
 }
 
 /** Representative variables for each operation (what the app sends). */

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <eventscope/eventscope.hpp>
+#include <eventscope/sinks/json_lines_sink.hpp>
 #include <eventscope/sinks/memory_sink.hpp>
 
 namespace test_support {

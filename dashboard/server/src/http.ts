@@ -176,8 +176,11 @@ export class HttpServer {
         return sendFile(file, rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
       }
     } catch { /* fall through to the SPA fallback */ }
-    // SPA fallback: client-side routes get index.html; a missing asset (has an extension) stays a 404.
-    if (extname(rel) && !rel.endsWith('.html')) return notFound();
+    // SPA fallback: client-side routes get index.html. Deep links may end in something that looks like an
+    // extension (/chains/ann@example.com), so only a missing built asset, or a non-navigation request for a
+    // file-like path, stays a 404.
+    const navigation = String(req.headers.accept ?? '').includes('text/html');
+    if (rel.startsWith('/assets/') || (extname(rel) && !rel.endsWith('.html') && !navigation)) return notFound();
     try { return sendFile(join(rootAbs, 'index.html'), 'no-cache'); } catch { return notFound(); }
   }
 }

@@ -2,7 +2,7 @@
 // ../../scripts/pg-cluster.sh and removed afterwards), then runs node's built-in test runner (TAP output, so the
 // closing "# pass N / # fail N" lines are the standard ones).
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,9 @@ try {
   const args = ['--test', '--test-concurrency=1', '--test-reporter=tap', ...process.argv.slice(2), ...files];
   status = spawnSync(process.execPath, args, { stdio: 'inherit', env, cwd: serverDir }).status ?? 1;
 } finally {
-  if (clusterDir) execFileSync('bash', [script, 'remove', clusterDir], { stdio: 'ignore' });
+  if (clusterDir) {
+    execFileSync('bash', [script, 'remove', clusterDir], { stdio: 'ignore' });
+    rmSync(dirname(clusterDir), { recursive: true, force: true });
+  }
 }
 process.exit(status);

@@ -30,7 +30,7 @@ export function JobLogs({ job }: { job: JobExecution }) {
             <td>
               <span className={`level level-${l.level ?? 'info'}`}>{l.level ?? '—'}</span>
             </td>
-            <td>
+            <td className="wrap">
               {l.message}
               {l.data !== null && l.data !== undefined ? <JsonBlock value={l.data} label="log data" /> : null}
             </td>

@@ -30,7 +30,7 @@ export function HealthIndicator() {
   } else if (q.data) {
     const newest = q.data.invocations[0];
     tone = 'ok';
-    label = newest ? `API + DB ok · newest ${formatAgo(newest.created_at, now)}` : 'API + DB ok · no records yet';
+    label = newest ? `API+DB ok · newest ${formatAgo(newest.created_at, now)}` : 'API+DB ok · no records yet';
     title = newest ? `newest invocation recorded ${formatTimestamp(newest.created_at)}` : 'the database has no invocations yet';
   }
   return (

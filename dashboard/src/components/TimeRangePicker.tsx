@@ -7,6 +7,11 @@ function toLocalInput(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+function shortDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getMonth() + 1}/${d.getDate()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 export function TimeRangePicker() {
   const { spec, setSpec } = useRange();
   const [custom, setCustom] = useState(false);
@@ -41,7 +46,12 @@ export function TimeRangePicker() {
           <option value="custom">Custom…</option>
         </select>
       </label>
-      {custom || spec.kind === 'absolute' ? (
+      {spec.kind === 'absolute' && !custom ? (
+        <button type="button" className="range-label" onClick={() => setCustom(true)} title="edit the custom range">
+          {shortDate(spec.from)} – {shortDate(spec.to)}
+        </button>
+      ) : null}
+      {custom ? (
         <form
           className="range-custom"
           onSubmit={(e) => {

@@ -50,6 +50,9 @@ export function ErrorBox({ error, what = 'data', onRetry }: { error: unknown; wh
         role <code>observer</code>: grant it in the Hasura metadata, or ask an administrator.
       </>
     );
+  } else if (e && /statement timeout|canceling statement/i.test(e.message)) {
+    title = 'The query took too long';
+    advice = 'The database cancelled it at the server\'s statement timeout: narrow the time range or add filters.';
   } else if (e?.kind === 'database') {
     title = 'The database behind the API is not answering';
     advice = 'The API is up but PostgreSQL is not reachable or returned an error: check the database and the server log.';

@@ -5,6 +5,7 @@ export const DASH = '—';
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return DASH;
   const v = Number(ms);
+  if (v === 0) return '0 ms';
   if (v < 1) return `${v.toFixed(2)} ms`;
   if (v < 1000) return `${Math.round(v)} ms`;
   if (v < 60_000) return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
@@ -46,7 +47,8 @@ export function formatAgo(iso: string | null | undefined, now: number = Date.now
   const t = new Date(iso).getTime();
   if (Number.isNaN(t)) return DASH;
   const s = Math.round((now - t) / 1000);
-  if (s < 0) return 'in the future';
+  if (s < -60) return 'in the future';
+  if (s < 5) return 'just now';
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;

@@ -97,7 +97,7 @@ export function InvocationDetailPage() {
                   <td className="num">{formatDuration(e.detection_duration_ms)}</td>
                   <td className="num">{e.detected ? formatDuration(e.handler_duration_ms) : '—'}</td>
                   <td className="num">{e.job_executions.length}</td>
-                  <td className="fail-text small">{e.detection_error ?? e.handler_error ?? ''}</td>
+                  <td className="fail-text small wrap">{e.detection_error ?? e.handler_error ?? ''}</td>
                 </tr>
               ))}
             </tbody>

@@ -178,7 +178,7 @@ export function OverviewPage() {
         ) : null}
       </section>
 
-      <div className="two-col">
+      <div>
         <section aria-label="Recent activity">
           <h2>Recent activity</h2>
           {recent.isPending ? (

@@ -1,0 +1,274 @@
+#!/usr/bin/env node
+// End-to-end test of the dashboard against a RUNNING console server (which serves dashboard/dist and
+// answers /v1/graphql as the read-only role) over a real PostgreSQL filled by the example detector.
+//
+//   EVENTSCOPE_E2E_URL=http://127.0.0.1:3000 \
+//   EVENTSCOPE_E2E_DB_URL=postgresql://user@127.0.0.1:5432/observability \
+//   [EVENTSCOPE_E2E_SCHEMA=event_detector_observability] [EVENTSCOPE_ARTIFACTS_DIR=...] npm run e2e
+//
+// Numbers shown by the UI are checked against SQL on the same database. Drives Debian's Chromium
+// (/usr/bin/chromium, override with EVENTSCOPE_E2E_CHROMIUM) through playwright-core; downloads nothing.
+// Without the two URLs it prints why and exits 0 (skipped).
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import pg from 'pg';
+import { loadQueries, loadTsModule, sampleVariables, PAYLOAD_OPERATIONS } from './load-queries.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BASE = (process.env.EVENTSCOPE_E2E_URL ?? '').replace(/\/+$/, '');
+const DB_URL = process.env.EVENTSCOPE_E2E_DB_URL ?? '';
+const SCHEMA = process.env.EVENTSCOPE_E2E_SCHEMA ?? 'event_detector_observability';
+const ARTIFACTS = resolve(process.env.EVENTSCOPE_ARTIFACTS_DIR ?? join(here, 'artifacts'));
+const CHROMIUM = process.env.EVENTSCOPE_E2E_CHROMIUM ?? '/usr/bin/chromium';
+const TIMEOUT = Number(process.env.EVENTSCOPE_E2E_TIMEOUT_MS ?? 15000);
+
+if (!BASE || !DB_URL) {
+  console.log('e2e SKIPPED: set EVENTSCOPE_E2E_URL (base URL of a running console server that serves dashboard/dist)');
+  console.log('             and EVENTSCOPE_E2E_DB_URL (PostgreSQL URL of the database it reads, filled by the example detector).');
+  console.log('0 passed, 0 failed, 1 skipped');
+  process.exit(0);
+}
+if (!/^[a-z_][a-z0-9_]*$/i.test(SCHEMA)) throw new Error(`bad schema name ${SCHEMA}`);
+
+const results = [];
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    const note = await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name}${note ? ` — ${note}` : ''} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e });
+    console.log(`FAIL ${name}: ${e?.message ?? e}`);
+  }
+}
+function expectEq(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: UI shows ${JSON.stringify(actual)}, SQL says ${JSON.stringify(expected)}`);
+}
+const T = (table) => `"${SCHEMA}"."${table}"`;
+
+const db = new pg.Client({ connectionString: DB_URL });
+await db.connect();
+const one = async (sql, params = []) => (await db.query(sql, params)).rows[0];
+const fmt = await loadTsModule('lib/format.ts');
+const Q = await loadQueries();
+await mkdir(ARTIFACTS, { recursive: true });
+
+// A fixed window around all recorded data, so the UI and SQL count the same rows.
+const span = await one(`SELECT min(created_at) AS lo, max(created_at) AS hi, count(*)::int AS n FROM ${T('invocations')}`);
+if (!span.n) {
+  console.log('FAIL the database has no invocations: run the example detector first');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const from = new Date(new Date(span.lo).getTime() - 60_000);
+const to = new Date(new Date(span.hi).getTime() + 60_000);
+const rangeQs = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+const inRange = `created_at >= $1 AND created_at < $2`;
+const R = [from, to];
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await context.newPage();
+page.setDefaultTimeout(TIMEOUT);
+const consoleErrors = [];
+page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${page.url()}: ${m.text()}`));
+page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: uncaught ${e.message}`));
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const text = async (testId) => ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
+const numberIn = (s) => Number(String(s).replace(/[^0-9.]/g, ''));
+
+try {
+  await check('every operation of queries.ts is accepted by the console server (anonymous browser role)', async () => {
+    const vars = sampleVariables();
+    const hidden = [];
+    for (const [name, query] of Object.entries(Q)) {
+      const r = await fetch(`${BASE}/v1/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: vars[name] ?? {}, operationName: name }) });
+      const body = await r.json();
+      if (body.errors) {
+        if (PAYLOAD_OPERATIONS.has(name)) hidden.push(name);
+        else throw new Error(`${name}: ${JSON.stringify(body.errors)}`);
+      }
+    }
+    return hidden.length ? `payload column hidden from this role (${hidden.join(', ')}), the UI says so` : 'payload visible to this role';
+  });
+
+  await check('overview: health figures match SQL', async () => {
+    await page.goto(`${BASE}/overview?${rangeQs}`);
+    await page.getByTestId('kpi-throughput').waitFor();
+    const e = await one(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE status='failed')::int AS failed, count(*) FILTER (WHERE status='completed')::int AS completed,
+              percentile_disc(0.95) WITHIN GROUP (ORDER BY total_duration_ms) AS p95
+         FROM ${T('invocations')} WHERE ${inRange}`, R);
+    const kpi = async (id, part) => ((await page.getByTestId(id).locator(part).textContent()) ?? '').trim();
+    expectEq(numberIn(await kpi('kpi-throughput', '.kpi-sub')), e.total, 'invocations in range');
+    expectEq(numberIn(await kpi('kpi-failures', '.kpi-value')), e.failed, 'failures');
+    const rate = e.completed + e.failed > 0 ? fmt.formatPercent((e.completed / (e.completed + e.failed)) * 100) : '—';
+    expectEq(await kpi('kpi-success-rate', '.kpi-value'), rate, 'success rate');
+    const p95 = fmt.formatDuration(e.p95);
+    expectEq(await kpi('kpi-p95', '.kpi-value'), p95, 'p95 duration');
+    const newest = await one(`SELECT source_function FROM ${T('invocations')} WHERE ${inRange} ORDER BY created_at DESC, id DESC LIMIT 1`, R);
+    const firstRow = await page.getByTestId('recent-table').locator('tbody tr').first().textContent();
+    if (!firstRow.includes(newest.source_function)) throw new Error(`newest activity should be ${newest.source_function}: ${firstRow}`);
+    await shot('overview');
+    return `${e.total} invocations, ${e.failed} failed, p95 ${p95}`;
+  });
+
+  let withJobs;
+  await check('invocations: total and filters match SQL', async () => {
+    await page.goto(`${BASE}/invocations?${rangeQs}`);
+    const total = await one(`SELECT count(*)::int AS n FROM ${T('invocations')} WHERE ${inRange}`, R);
+    await page.getByTestId('invocations-total').waitFor();
+    expectEq(numberIn(await text('invocations-total')), total.n, 'invocations total');
+    const failed = await one(`SELECT count(*)::int AS n FROM ${T('invocations')} WHERE ${inRange} AND status = 'failed'`, R);
+    await page.getByLabel('Status').selectOption('failed');
+    if (failed.n === 0) await page.getByText('No invocation matches these filters.').waitFor();
+    else {
+      await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [failed.n]);
+      const statuses = await page.getByTestId('invocations-table').locator('tbody [data-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+      if (statuses.some((s) => s !== 'failed')) throw new Error(`status filter shows ${[...new Set(statuses)]}`);
+    }
+    const ev = await one(`SELECT event_name, count(DISTINCT invocation_id)::int AS n FROM ${T('event_executions')} WHERE ${inRange} AND detected GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`, R);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    if (ev) {
+      const e2 = await one(
+        `SELECT count(*)::int AS n FROM ${T('invocations')} i WHERE i.created_at >= $1 AND i.created_at < $2 AND EXISTS (SELECT 1 FROM ${T('event_executions')} e WHERE e.invocation_id = i.id AND e.event_name = $3)`,
+        [...R, ev.event_name],
+      );
+      const box = page.getByLabel('Event name');
+      await box.fill(ev.event_name);
+      await box.press('Enter');
+      await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [e2.n]);
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [total.n]);
+    }
+    await shot('invocations');
+    withJobs = await one(`SELECT id, total_jobs_run FROM ${T('invocations')} WHERE ${inRange} ORDER BY total_jobs_run DESC NULLS LAST, created_at DESC, id ASC LIMIT 1`, R);
+    return `${total.n} rows, ${failed.n} failed${ev ? `, ${ev.event_name}` : ''}`;
+  });
+
+  await check('clicking an invocation opens its detail and its flow diagram', async () => {
+    await page.goto(`${BASE}/invocations?${rangeQs}&sort=total_jobs_run&dir=desc`);
+    await page.getByTestId('invocations-table').locator('tbody tr').first().locator('a').first().click();
+    await page.waitForURL(/\/invocations\/[0-9a-f-]{36}/);
+    const id = page.url().match(/invocations\/([0-9a-f-]{36})/)[1];
+    await page.getByTestId('invocation-summary').waitFor();
+    await shot('invocation-detail');
+    await page.getByRole('link', { name: 'Open flow diagram' }).click();
+    await page.waitForURL(/\/flows\/[0-9a-f-]{36}/);
+    await page.getByTestId('graph').waitFor();
+    const jobs = await one(
+      `SELECT count(*)::int AS n FROM ${T('job_executions')} j JOIN ${T('event_executions')} e ON e.id = j.event_execution_id WHERE j.invocation_id = $1`, [id]);
+    const evs = await one(`SELECT count(*) FILTER (WHERE detected OR status IN ('failed','detection_failed','handler_failed'))::int AS shown FROM ${T('event_executions')} WHERE invocation_id = $1`, [id]);
+    await page.locator('[data-testid=flow-node-invocation]').first().waitFor();
+    expectEq(await page.locator('[data-testid=flow-node-job]').count(), jobs.n, 'job nodes in the flow');
+    expectEq(await page.locator('[data-testid=flow-node-event]').count(), evs.shown, 'event nodes in the flow');
+    if (jobs.n > 0) {
+      await page.locator('[data-testid=flow-node-job]').first().click();
+      await page.getByTestId('flow-side-panel').getByTestId('job-detail').waitFor();
+    }
+    await shot('flow');
+    // the deep link is pasteable
+    await page.goto(`${BASE}/flows/${id}?${rangeQs}`);
+    await page.locator('[data-testid=flow-node-invocation]').first().waitFor();
+    return `${id}: ${jobs.n} jobs, ${evs.shown} events shown`;
+  });
+
+  await check('a correlation ID shows its whole chain (graph and timeline)', async () => {
+    const c = await one(
+      `SELECT correlation_id, count(*)::int AS n, count(source_job_id)::int AS caused FROM ${T('invocations')}
+        WHERE correlation_id IS NOT NULL GROUP BY 1 ORDER BY count(source_job_id) DESC, count(*) DESC, 1 LIMIT 1`);
+    const links = await one(
+      `SELECT count(*)::int AS n FROM ${T('invocations')} i JOIN ${T('job_executions')} j ON j.id = i.source_job_id
+         JOIN ${T('invocations')} p ON p.id = j.invocation_id WHERE i.correlation_id = $1 AND p.correlation_id = $1`, [c.correlation_id]);
+    await page.goto(`${BASE}/chains?${rangeQs}`);
+    await page.getByLabel('Correlation ID').fill(c.correlation_id);
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.getByTestId('chain-count').waitFor();
+    expectEq(numberIn(await text('chain-count')), c.n, `invocations with correlation ID ${c.correlation_id}`);
+    expectEq(await page.locator('[data-testid=graph] [data-testid=flow-node-invocation]').count(), Math.min(c.n, 500), 'invocation nodes');
+    const m = (await page.getByTestId('chain').locator('p').first().textContent()).match(/(\d+) causal link/);
+    expectEq(Number(m?.[1]), links.n, 'causal links (source_job_id → job of an invocation in the chain)');
+    expectEq(await page.getByTestId('chain-timeline').locator('.timeline-row').count(), Math.min(c.n, 500), 'timeline rows');
+    await shot('chain');
+    return `${c.correlation_id}: ${c.n} invocations, ${links.n} links`;
+  });
+
+  await check('chain deep link /chains/:correlationId is pasteable (IDs contain dots and @)', async () => {
+    const c = await one(`SELECT correlation_id FROM ${T('invocations')} WHERE correlation_id LIKE '%.%' OR correlation_id LIKE '%@%' ORDER BY created_at DESC LIMIT 1`);
+    if (!c) return 'no dotted correlation ID recorded';
+    const p2 = await context.newPage();
+    try {
+      const res = await p2.goto(`${BASE}/chains/${encodeURIComponent(c.correlation_id)}`);
+      if (!res || res.status() !== 200) throw new Error(`GET /chains/${c.correlation_id} → HTTP ${res?.status()} (the server must answer client routes with index.html even when the last segment looks like a file name)`);
+      await p2.getByTestId('chain-count').waitFor({ timeout: TIMEOUT });
+    } finally {
+      await p2.close();
+    }
+    return c.correlation_id;
+  });
+
+  await check('analytics: series, slowest jobs and coverage match SQL', async () => {
+    await page.goto(`${BASE}/analytics?${rangeQs}`);
+    const hourFrom = new Date(Math.floor(from.getTime() / 3600e3) * 3600e3);
+    const s = await one(`SELECT coalesce(sum(total_invocations), 0)::int AS n FROM ${T('dashboard_stats')} WHERE hour_bucket >= $1 AND hour_bucket < $2`, [hourFrom, to]);
+    await page.getByTestId('series-total').waitFor();
+    expectEq(numberIn(await text('series-total')), s.n, 'invocations in dashboard_stats');
+    const slow = await one(`SELECT max(duration_ms) AS d FROM ${T('job_executions')} WHERE ${inRange}`, R);
+    if (slow.d !== null) {
+      const first = await page.getByTestId('slowest-jobs').locator('tbody tr').first().textContent();
+      if (!first.includes(fmt.formatDuration(slow.d))) throw new Error(`slowest job should be ${fmt.formatDuration(slow.d)}: ${first}`);
+    }
+    const cov = await one(`SELECT count(*)::int AS total, count(*) FILTER (WHERE correlation_source <> 'generated')::int AS covered FROM ${T('invocations')} WHERE ${inRange}`, R);
+    expectEq(await text('coverage-percent'), fmt.formatPercent((cov.covered / cov.total) * 100), 'correlation coverage');
+    const ev = await one(`SELECT event_name, count(*)::int AS checked, count(*) FILTER (WHERE detected)::int AS detected FROM ${T('event_executions')} WHERE ${inRange} GROUP BY 1 ORDER BY 1 LIMIT 1`, R);
+    if (ev) {
+      const row = page.getByTestId('detection-rate').locator('tr', { hasText: ev.event_name }).first();
+      await page.waitForFunction(() => !document.querySelector('[data-testid=detection-rate]')?.textContent?.includes('…'));
+      const t = await row.textContent();
+      if (!t.includes(fmt.formatPercent((ev.detected / ev.checked) * 100))) throw new Error(`detection rate of ${ev.event_name}: ${t} vs ${ev.detected}/${ev.checked}`);
+    }
+    await page.waitForTimeout(300);
+    await shot('analytics');
+    return `${s.n} in hourly stats, coverage ${cov.covered}/${cov.total}`;
+  });
+
+  await check('header search finds an invocation by correlation ID', async () => {
+    const c = await one(`SELECT correlation_id, id FROM ${T('invocations')} WHERE correlation_id IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1`);
+    await page.goto(`${BASE}/overview?${rangeQs}`);
+    await page.getByLabel('Search invocations').fill(c.correlation_id);
+    const results = page.getByRole('listbox', { name: 'Search results' });
+    await results.getByRole('option').first().waitFor();
+    await shot('search');
+    await results.getByRole('option').first().click();
+    await page.waitForURL(/\/invocations\/[0-9a-f-]{36}/);
+    const id = page.url().match(/invocations\/([0-9a-f-]{36})/)[1];
+    const got = await one(`SELECT correlation_id FROM ${T('invocations')} WHERE id = $1`, [id]);
+    if (!got.correlation_id.toLowerCase().includes(c.correlation_id.toLowerCase()) && id !== c.id) throw new Error(`search opened ${id}`);
+  });
+
+  await check('health indicator reports API and database reachable', async () => {
+    const t = await page.getByTestId('health').textContent();
+    if (!/API\+DB ok/.test(t)) throw new Error(t);
+    return t.trim();
+  });
+
+  await check('no console errors', async () => {
+    if (consoleErrors.length) throw new Error(`${consoleErrors.length} console error(s):\n  ${consoleErrors.slice(0, 10).join('\n  ')}`);
+  });
+} finally {
+  await browser.close();
+  await db.end();
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`screenshots: ${ARTIFACTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

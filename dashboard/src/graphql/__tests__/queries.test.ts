@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import querySource from '../queries.ts?raw';
+import * as Q from '../queries';
+
+const entries = Object.entries(Q) as [string, unknown][];
+
+describe('queries.ts: every operation of the app', () => {
+  it('exports only plain strings', () => {
+    expect(entries.length).toBeGreaterThan(15);
+    for (const [name, v] of entries) expect(typeof v, name).toBe('string');
+  });
+  it.each(entries)('%s parses, is one query named like its export, without interpolation', (name, text) => {
+    const doc = parse(text as string);
+    expect(doc.definitions).toHaveLength(1);
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    expect(op.kind).toBe(Kind.OPERATION_DEFINITION);
+    expect(op.operation).toBe('query');
+    expect(op.name?.value).toBe(name);
+    expect(text as string).not.toContain('${');
+  });
+  it('the source file is literal template strings (no ${} anywhere)', () => {
+    expect(querySource.length).toBeGreaterThan(1000);
+    expect(querySource).not.toMatch(/\$\{/);
+  });
+  it('only the payload operations touch source_event_payload (the read-only role may lack it)', () => {
+    const payloadOps = entries.filter(([, t]) => (t as string).includes('source_event_payload')).map(([n]) => n).sort();
+    expect(payloadOps).toEqual(['InvocationPayload', 'SearchPayloadContains', 'SearchPayloadKey']);
+  });
+  it('slowest jobs sort NULL durations last', () => {
+    expect(Q.SlowestJobs).toMatch(/duration_ms:\s*desc_nulls_last/);
+    expect(Q.SlowestJobs).not.toMatch(/duration_ms:\s*desc\b(?!_)/);
+  });
+  it('every analytics/overview query is bounded in time', () => {
+    for (const name of ['OverviewKpis', 'RecentInvocations', 'DashboardStatsRange', 'SlowestJobs', 'FailingJobNames', 'JobNameStats', 'EventNames', 'EventNameStats', 'CorrelationCoverage'] as const) {
+      expect(Q[name], name).toMatch(/_gte: \$from/);
+    }
+  });
+  it('the component-side code never sends a query that is not in queries.ts', () => {
+    // gqlRequest's first argument is always an imported constant: no inline query text elsewhere
+    const files = import.meta.glob('../../**/*.{ts,tsx}', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+    expect(Object.keys(files).length).toBeGreaterThan(15);
+    for (const [file, src] of Object.entries(files)) {
+      if (file.includes('queries.ts') || file.includes('__tests__') || file.includes('/test/')) continue;
+      expect(src, file).not.toMatch(/`\s*(query|mutation|subscription)\s+\w+/);
+      expect(src, file).not.toMatch(/gqlRequest(<[^>]*>)?\(\s*[`'"]/);
+    }
+  });
+});

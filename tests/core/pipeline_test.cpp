@@ -1,0 +1,169 @@
+// The asynchronous pipeline: batching by size and by time, retries, no loss on failed writes, drops counted
+// when the buffer is full, the counter identity under load, and draining on flush() and destruction.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "test_support.hpp"
+
+using namespace test_support;
+using nlohmann::json;
+
+namespace {
+
+// One invocation with one job: 4 records (invocation start/end, job start/end) plus the event's 2.
+constexpr int records_per_run = 6;
+
+template <class Observer>
+void run_one(Observer& obs) {
+    EVENTSCOPE_INVOCATION(obs, inv, json::object(), "load");
+    EVENTSCOPE_EVENT(inv, ev, "e");
+    EVENTSCOPE_JOB(ev, job, "j");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pipeline)
+
+BOOST_AUTO_TEST_CASE(a_full_batch_is_written_before_the_flush_interval) {
+    auto cfg = fast_config();
+    cfg.flush_interval = 60s;
+    cfg.batch_size = 60;
+    full_observer obs(cfg);
+    for (int i = 0; i < 10 * 64 / records_per_run + 1; ++i) run_one(obs);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (obs.sink().size() < 60 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    BOOST_TEST(obs.sink().size() >= 60u);
+    for (auto n : obs.sink().batch_sizes()) BOOST_TEST(n <= 60u);
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_batch_is_written_after_the_flush_interval) {
+    auto cfg = fast_config();
+    cfg.flush_interval = 50ms;
+    full_observer obs(cfg);
+    run_one(obs);
+    BOOST_TEST(obs.sink().size() == 0u);  // not yet: 6 records < batch size
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (obs.sink().size() < records_per_run && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    BOOST_TEST(obs.sink().size() == static_cast<std::size_t>(records_per_run));
+}
+
+BOOST_AUTO_TEST_CASE(failed_writes_are_retried_and_lose_nothing) {
+    full_observer obs(fast_config());
+    obs.sink().fail_next_writes(2);  // fewer than retry_attempts (3)
+    for (int i = 0; i < 5; ++i) run_one(obs);
+    BOOST_TEST(obs.flush());
+    auto s = obs.stats();
+    BOOST_TEST(s.retried == 2u);
+    BOOST_TEST(s.written == 5u * records_per_run);
+    BOOST_TEST(s.dropped == 0u);
+    BOOST_TEST(s.last_error.find("failure injected") != std::string::npos);
+    BOOST_TEST(obs.sink().final_rows("invocations").size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_failing_every_attempt_stays_pending_until_the_sink_recovers) {
+    full_observer obs(fast_config());
+    obs.sink().fail_next_writes(1'000'000);  // the sink is down
+    for (int i = 0; i < 3; ++i) run_one(obs);
+    BOOST_TEST(!obs.flush());  // reports that not everything was written
+    auto s = obs.stats();
+    BOOST_TEST(s.failed_batches >= 1u);
+    BOOST_TEST(s.retried >= 3u);
+    BOOST_TEST(s.pending() == 3u * records_per_run);
+    BOOST_TEST(s.written == 0u);
+    BOOST_TEST(s.recorded == s.written + s.dropped + s.pending());
+    obs.sink().fail_next_writes(0);  // the sink is back
+    BOOST_TEST(obs.flush());  // the kept batch goes out
+    s = obs.stats();
+    BOOST_TEST(s.written == 3u * records_per_run);
+    BOOST_TEST(s.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_buffer_drops_and_counts_without_losing_accepted_records) {
+    using tiny = eventscope::observer<eventscope::options<eventscope::memory_sink, eventscope::capture::full, 64>>;
+    auto cfg = fast_config();
+    cfg.flush_interval = 10ms;
+    tiny obs(cfg);
+    obs.sink().set_write_delay(50ms);  // a slow sink: the ring fills up
+    for (int i = 0; i < 200; ++i) run_one(obs);
+    BOOST_TEST(obs.flush());
+    auto s = obs.stats();
+    BOOST_TEST(s.recorded == 200u * records_per_run);
+    BOOST_TEST(s.dropped_buffer_full > 0u);
+    BOOST_TEST(s.dropped == s.dropped_buffer_full);
+    BOOST_TEST(s.written == s.recorded - s.dropped);
+    BOOST_TEST(obs.sink().size() == s.written);  // every accepted record arrived
+}
+
+BOOST_AUTO_TEST_CASE(recorded_equals_written_plus_dropped_plus_pending_under_load) {
+    using small = eventscope::observer<eventscope::options<eventscope::memory_sink, eventscope::capture::full, 1024>>;
+    auto cfg = fast_config();
+    cfg.flush_interval = 5ms;
+    small obs(cfg);
+    obs.sink().set_write_delay(1ms);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 3; ++t)
+        producers.emplace_back([&] {
+            while (!stop.load()) run_one(obs);
+        });
+    for (int sample = 0; sample < 200; ++sample) {
+        auto s = obs.stats();
+        // Concurrent pushes can only add to `recorded` after the other counters were read.
+        BOOST_TEST(s.written + s.dropped <= s.recorded);
+        std::this_thread::sleep_for(1ms);
+    }
+    stop = true;
+    for (auto& p : producers) p.join();
+    auto quiet = obs.stats();
+    BOOST_TEST(quiet.recorded == quiet.written + quiet.dropped + quiet.pending());
+    BOOST_TEST(obs.flush());
+    auto s = obs.stats();
+    BOOST_TEST(s.pending() == 0u);
+    BOOST_TEST(s.recorded == s.written + s.dropped);
+    BOOST_TEST(obs.sink().size() == s.written);
+    BOOST_TEST_MESSAGE("recorded " << s.recorded << ", dropped " << s.dropped);
+}
+
+BOOST_AUTO_TEST_CASE(destruction_drains_into_a_file_that_outlives_the_observer) {
+    auto path = std::filesystem::temp_directory_path() / ("eventscope-drain-" + eventscope::new_uuid().to_string() + ".jsonl");
+    {
+        auto cfg = fast_config();
+        cfg.flush_interval = 60s;
+        eventscope::observer<eventscope::options<eventscope::json_lines_sink>> obs(cfg, {}, path.string());
+        for (int i = 0; i < 7; ++i) run_one(obs);
+    }
+    std::ifstream in(path);
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    BOOST_TEST(lines == 7 * records_per_run);
+    std::filesystem::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_down_at_shutdown_is_reported_as_lost_not_silent) {
+    auto cfg = fast_config();
+    cfg.retry_attempts = 1;
+    cfg.retry_delay = 1ms;
+    eventscope::pipeline_stats final_stats;
+    {
+        eventscope::memory_sink sink;
+        sink.fail_next_writes(1000);
+        eventscope::pipeline<eventscope::memory_sink> p(sink, cfg, 1024);
+        for (int i = 0; i < 3; ++i) {
+            eventscope::invocation_record r;
+            r.id = eventscope::new_uuid();
+            r.info = std::make_shared<eventscope::invocation_info>();
+            p.push(std::move(r));
+        }
+        p.shutdown();
+        final_stats = p.stats();
+    }
+    BOOST_TEST(final_stats.recorded == 3u);
+    BOOST_TEST(final_stats.lost_at_shutdown == 3u);
+    BOOST_TEST(final_stats.dropped == 3u);
+    BOOST_TEST(final_stats.written == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

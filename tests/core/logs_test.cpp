@@ -53,17 +53,20 @@ BOOST_AUTO_TEST_CASE(console_output_of_a_job_is_captured_per_job_and_still_print
             EVENTSCOPE_INVOCATION(obs, inv, hasura_event(), "db-orders");
             EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
             ev.detected(true);
-            std::thread other([&] {
-                EVENTSCOPE_JOB(ev, job, "other_thread_job");
-                std::cout << "from the other job" << std::endl;
-            });
             {
                 EVENTSCOPE_JOB(ev, job, "send_email");
+                // While this job is current here, a job on another thread writes: its line is its own.
+                // (Joined before we write: the test's ostringstream, unlike std::cout's stdio buffer, is not
+                // safe for concurrent writers.)
+                std::thread other([&] {
+                    EVENTSCOPE_JOB(ev, other_job, "other_thread_job");
+                    std::cout << "from the other job" << std::endl;
+                });
+                other.join();
                 std::cout << "sending to " << 3 << " recipients\n";
                 std::cerr << "smtp warning";  // no newline: flushed when the job ends
                 std::clog << "clog line\n";
             }
-            other.join();
         }
         obs.flush();
         std::map<std::string, std::string> job_names;

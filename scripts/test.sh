@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Every test suite, from a fresh machine: installs what is missing, builds (normal and ASan+UBSan), starts one
+# throwaway PostgreSQL 15 on 127.0.0.1 (as a dedicated user: initdb refuses root), runs each suite against it,
+# removes the cluster, and ends with one line "N passed, M failed" counting suites.
+#   scripts/test.sh                 everything
+#   scripts/test.sh core sql ...    only the named suites (names: see SUITES below)
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${EVENTSCOPE_BUILD_DIR:-$root/build}
+asan_build=${EVENTSCOPE_ASAN_BUILD_DIR:-$root/build-asan}
+artifacts=${EVENTSCOPE_ARTIFACTS_DIR:-$build/test-artifacts}
+jobs=${EVENTSCOPE_JOBS:-2}
+SUITES=(core core-asan postgres postgres-asan cmake-consumers sql console-server dashboard demo e2e bench-smoke)
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${SUITES[@]}")
+
+started=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+wants() { local s; for s in "${selected[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+wants_any() { local s; for s in "$@"; do wants "$s" && return 0; done; return 1; }
+
+step "installing what is missing"
+bash "$root/scripts/install-deps.sh" --tests || { echo "dependency installation failed"; exit 1; }
+
+mkdir -p "$artifacts"
+declare -a results=()
+passed=0 failed=0
+record() {  # name, exit code
+  if [ "$2" = 0 ]; then results+=("ok      $1"); passed=$((passed + 1)); else results+=("FAILED  $1 (exit $2)"); failed=$((failed + 1)); fi
+}
+run_suite() {  # name, command...
+  local name=$1; shift
+  wants "$name" || return 0
+  step "suite: $name"
+  "$@" 2>&1 | tee "$artifacts/$name.log"
+  record "$name" "${PIPESTATUS[0]}"
+}
+
+if wants_any core postgres cmake-consumers demo e2e bench-smoke; then
+  step "building (RelWithDebInfo) in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$artifacts/configure.log" 2>&1 \
+    && cmake --build "$build" -j"$jobs" 2>&1 | tee "$artifacts/build.log" | grep -E '^\[ *[0-9]+%\] (Built|Linking)|error|warning' 
+  [ "${PIPESTATUS[0]}" = 0 ] || { tail -40 "$artifacts/configure.log" "$artifacts/build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if wants_any core-asan postgres-asan; then
+  step "building the tests with ASan+UBSan in $asan_build"
+  asan_targets=(core_tests)
+  [ -d "$root/tests/postgres" ] && asan_targets+=(postgres_tests)
+  cmake -S "$root" -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DEVENTSCOPE_SANITIZE=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
+      -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-asan.log" 2>&1 \
+    && cmake --build "$asan_build" -j"$jobs" --target "${asan_targets[@]}" >"$artifacts/build-asan.log" 2>&1
+  [ $? = 0 ] || { tail -40 "$artifacts/configure-asan.log" "$artifacts/build-asan.log"; echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# One cluster for all suites; each suite creates and drops its own databases in it.
+pg_dir="$build/test-pg"
+cleanup() { bash "$root/scripts/pg-cluster.sh" remove "$pg_dir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+if wants_any postgres postgres-asan sql console-server demo e2e bench-smoke; then
+  step "starting a throwaway PostgreSQL"
+  bash "$root/scripts/pg-cluster.sh" remove "$pg_dir" >/dev/null 2>&1 || true
+  EVENTSCOPE_TEST_DB_URL=$(bash "$root/scripts/pg-cluster.sh" start "$pg_dir") || { echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
+  export EVENTSCOPE_TEST_DB_URL
+  echo "PostgreSQL at $EVENTSCOPE_TEST_DB_URL"
+fi
+
+# Sanitizer reports fail the run (halt_on_error); leaks are reported too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_suite core "$build/tests/core_tests" --report_level=short
+run_suite core-asan "$asan_build/tests/core_tests" --report_level=short
+run_suite postgres "$build/tests/postgres/postgres_tests" --report_level=short
+run_suite postgres-asan "$asan_build/tests/postgres/postgres_tests" --report_level=short
+run_suite cmake-consumers bash "$root/tests/cmake/run.sh"
+run_suite sql bash "$root/tests/sql/run.sh"
+run_suite console-server bash -c "cd '$root/dashboard/server' && npm test"
+run_suite dashboard bash -c "cd '$root/dashboard' && npm test && npm run build"
+run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
+run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
+run_suite bench-smoke env EVENTSCOPE_BUILD_DIR="$build" bash -c "bash '$root/scripts/bench-micro.sh' --smoke && bash '$root/scripts/bench-postgres.sh' --smoke"
+
+step "summary (logs in $artifacts)"
+printf '  %s\n' "${results[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# End to end: the example detector fills a fresh observability database through the Postgres sink, the console
+# server serves the built dashboard and GraphQL over it (anonymous browser = read-only role), and the dashboard
+# e2e drives Debian's Chromium against it, checking what it shows against SQL. Screenshots go to
+# $EVENTSCOPE_ARTIFACTS_DIR. Needs a built tree ($EVENTSCOPE_BUILD_DIR) and the npm packages installed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${EVENTSCOPE_BUILD_DIR:-$root/build}
+artifacts=${EVENTSCOPE_ARTIFACTS_DIR:-$build/test-artifacts/e2e}
+mkdir -p "$artifacts"
+die() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+detector="$build/examples/detector_service"
+[ -x "$detector" ] || die "$detector is missing: build the tree first"
+[ -f "$root/dashboard/server/dist-server/src/main.js" ] || (cd "$root/dashboard/server" && npm run build >/dev/null) || die "console server does not build"
+[ -f "$root/dashboard/dist/index.html" ] || (cd "$root/dashboard" && npm run build >/dev/null) || die "dashboard does not build"
+
+own_cluster=""
+if [ -z "${EVENTSCOPE_TEST_DB_URL:-}" ]; then
+  own_cluster="$build/e2e-pg"
+  bash "$root/scripts/pg-cluster.sh" remove "$own_cluster" >/dev/null 2>&1
+  EVENTSCOPE_TEST_DB_URL=$(bash "$root/scripts/pg-cluster.sh" start "$own_cluster") || die "could not start PostgreSQL"
+fi
+db="e2e_$$_$RANDOM"
+db_url="${EVENTSCOPE_TEST_DB_URL%/*}/$db"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  psql "$EVENTSCOPE_TEST_DB_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  [ -n "$own_cluster" ] && bash "$root/scripts/pg-cluster.sh" remove "$own_cluster" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+psql "$EVENTSCOPE_TEST_DB_URL" -qc "CREATE DATABASE $db" >/dev/null || die "cannot create database $db"
+psql "$db_url" -q -v ON_ERROR_STOP=1 -f "$root/sql/schema.sql" >/dev/null || die "schema did not apply"
+
+echo "filling $db with the example detector's demo run"
+"$detector" --demo --sink postgres --db-url "$db_url" --report "$artifacts/demo-report.json" \
+    --service-log "$artifacts/detector_service.log" >"$artifacts/demo.out" 2>&1 || { tail -20 "$artifacts/demo.out"; die "demo run failed"; }
+psql "$db_url" -qc "SELECT event_detector_observability.refresh_dashboard_stats()" >/dev/null || die "refresh_dashboard_stats failed"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+EVENTSCOPE_CONSOLE_BROWSER_ROLE=observer node "$root/dashboard/server/dist-server/src/main.js" \
+  --metadata-dir "$root/hasura-metadata" --database-url "$db_url" --port "$port" \
+  --static-dir "$root/dashboard/dist" >"$artifacts/console-server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$artifacts/console-server.log"; die "console server exited"; }
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || die "console server not healthy"
+
+cd "$root/dashboard" && EVENTSCOPE_E2E_URL="http://127.0.0.1:$port" EVENTSCOPE_E2E_DB_URL="$db_url" \
+  EVENTSCOPE_ARTIFACTS_DIR="$artifacts" node e2e/run.mjs

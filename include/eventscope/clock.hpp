@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
+#include <mutex>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -23,9 +26,12 @@ inline tick now_tick() noexcept {
 #endif
 }
 
-// Maps ticks to Unix nanoseconds. One process-wide anchor (tick, wall clock, steady clock) taken at first use;
-// the tick rate is re-estimated against the steady clock whenever `refine()` runs (the pipeline thread calls it
-// before stamping each batch), so the estimate only gets better the longer the process runs.
+// Maps ticks to Unix nanoseconds, off the hot path (only pipeline threads call it). The mapping is piecewise
+// linear: each segment starts at a tick with a fixed Unix time and rate, and `refine()` (called by the pipeline
+// before stamping a batch, acting at most every few seconds) opens a new segment at the current tick, continuous
+// with the previous one, with the rate re-estimated against the steady clock over the whole run. A tick is
+// always converted by the segment it falls in, so the same tick gives the same time in every batch: a scope's
+// start stamped with its `running` row and again with its final row is the same microsecond.
 class tick_clock {
 public:
     static tick_clock& instance() {
@@ -33,38 +39,62 @@ public:
         return clock;
     }
 
-    std::int64_t to_unix_ns(tick t) const noexcept {
-        double per_tick = ns_per_tick_.load(std::memory_order_relaxed);
-        return anchor_unix_ns_ + static_cast<std::int64_t>(static_cast<double>(t - anchor_tick_) * per_tick);
+    std::int64_t to_unix_ns(tick t) const {
+        std::lock_guard lock(mutex_);
+        // Segments are few and the newest is almost always the one: search from the back.
+        for (auto it = segments_.rbegin(); it != segments_.rend(); ++it)
+            if (t >= it->start_tick || std::next(it) == segments_.rend()) return it->convert(t);
+        return segments_.back().convert(t);
     }
 
-    double ns_per_tick() const noexcept { return ns_per_tick_.load(std::memory_order_relaxed); }
+    double ns_per_tick() const {
+        std::lock_guard lock(mutex_);
+        return segments_.back().ns_per_tick;
+    }
 
-    void refine() noexcept {
+    void refine() {
 #ifdef EVENTSCOPE_HAS_TSC
         auto steady = steady_ns();
+        std::lock_guard lock(mutex_);
+        if (steady - last_refine_steady_ns_ < refine_every_ns) return;
+        last_refine_steady_ns_ = steady;
         auto t = now_tick();
-        if (steady - anchor_steady_ns_ > 1'000'000 && t > anchor_tick_)
-            ns_per_tick_.store(static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_),
-                               std::memory_order_relaxed);
+        if (t <= anchor_tick_) return;
+        segment next{t, segments_.back().convert(t),
+                     static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)};
+        segments_.push_back(next);
+        if (segments_.size() > max_segments) segments_.erase(segments_.begin());
 #endif
     }
 
 private:
+    struct segment {
+        tick start_tick;
+        std::int64_t start_unix_ns;
+        double ns_per_tick;
+        std::int64_t convert(tick t) const noexcept {
+            return start_unix_ns + static_cast<std::int64_t>(static_cast<double>(t - start_tick) * ns_per_tick);
+        }
+    };
+    static constexpr std::int64_t refine_every_ns = 5'000'000'000;
+    static constexpr std::size_t max_segments = 4096;  // hours of history; older ticks use the oldest segment
+
     tick_clock() {
         anchor_tick_ = now_tick();
         anchor_steady_ns_ = steady_ns();
-        anchor_unix_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+        auto anchor_unix = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+        double rate = 1.0;
 #ifdef EVENTSCOPE_HAS_TSC
-        // A first estimate over ~2 ms so that the earliest records already convert sensibly.
-        while (steady_ns() - anchor_steady_ns_ < 2'000'000) {
+        // A first estimate over ~5 ms (relative error ~1e-5) so that the earliest records convert sensibly.
+        std::int64_t steady = 0;
+        while ((steady = steady_ns()) - anchor_steady_ns_ < 5'000'000) {
         }
-        refine();
-#else
-        ns_per_tick_.store(1.0);
+        rate = static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(now_tick() - anchor_tick_);
 #endif
+        segments_.push_back({anchor_tick_, anchor_unix, rate});
+        last_refine_steady_ns_ = anchor_steady_ns_;
     }
 
     static std::int64_t steady_ns() noexcept {
@@ -73,10 +103,11 @@ private:
             .count();
     }
 
+    mutable std::mutex mutex_;  // pipeline threads of several observers; never taken on the hot path
     tick anchor_tick_{};
     std::int64_t anchor_steady_ns_{};
-    std::int64_t anchor_unix_ns_{};
-    std::atomic<double> ns_per_tick_{1.0};
+    std::int64_t last_refine_steady_ns_{};
+    std::vector<segment> segments_;
 };
 
 }  // namespace eventscope

@@ -42,7 +42,8 @@ inline std::string error_text(const error_info& e) { return e.message.empty() ? 
 }  // namespace detail
 
 inline nlohmann::json to_row(const invocation_record& r) {
-    const invocation_info& info = *r.info;
+    static const invocation_info no_info;
+    const invocation_info& info = r.info ? *r.info : no_info;
     nlohmann::json context = r.context_data ? *r.context_data : nlohmann::json(nullptr);
     if (!info.payload_errors.empty()) {
         if (!context.is_object()) context = nlohmann::json::object();

@@ -1,0 +1,151 @@
+// The database stopped mid-run (pg-cluster.sh kill = immediate shutdown) and restarted on the same port:
+// with a spool every record arrives exactly once; without one, what is missing equals the pipeline's drops.
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <thread>
+
+#include "pg_test_support.hpp"
+
+using namespace pg_test;
+using eventscope::capture;
+
+namespace {
+
+template <class Observer>
+bool flush_until_written(Observer& obs, std::chrono::seconds limit = 60s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline)
+        if (obs.flush(5s)) return true;
+    return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(outage)
+
+BOOST_AUTO_TEST_CASE(with_a_spool_every_record_arrives_exactly_once) {
+    cluster server(/*crash_safe=*/true);
+    database db_owner(server.url(), "spool");
+    auto cfg = pg_config(db_owner.url());
+    cfg.retry_attempts = 1;
+    cfg.batch_size = 100;
+    auto spool = temp_dir("spool");
+    eventscope::postgres_sink_options o;
+    o.spool_directory = spool;
+    o.connect_timeout = std::chrono::seconds(2);
+    std::vector<std::string> logged;
+    std::mutex log_mutex;
+    o.log = [&](const std::string& line) {
+        std::lock_guard lock(log_mutex);
+        logged.push_back(line);
+    };
+    using tee_observer = eventscope::observer<eventscope::options<tee_sink, capture::full, 8192>>;
+    tee_observer obs(cfg, {}, cfg, o);
+    const std::string corr = "outage.spool." + eventscope::new_uuid().to_string();
+    eventscope::invocation_options opts;
+    opts.correlation_id = corr;
+    auto run_jobs = [](auto& ev, int n, const std::string& tag) {
+        for (int i = 0; i < n; ++i) {
+            auto job = ev.job(tag);
+            job.log(eventscope::log_level::info, tag + " " + std::to_string(i));
+            if (i % 25 == 0) std::this_thread::sleep_for(2ms);
+        }
+    };
+    {
+        auto inv = obs.invocation(json::object(), "outage_spool", opts);
+        auto ev = inv.event("outage.event");
+        ev.detected(true);
+        run_jobs(ev, 50, "before");
+        BOOST_TEST_REQUIRE(obs.flush(30s));
+        server.kill();
+        run_jobs(ev, 300, "during");
+        BOOST_TEST(obs.flush(30s));  // spooled: accepted
+        auto spooled = obs.sink().pg().stats();
+        BOOST_TEST(spooled.rows_spooled > 0u);
+        BOOST_TEST(spooled.spool_bytes > 0u);
+        BOOST_TEST(!std::filesystem::is_empty(spool));
+        server.restart();
+        run_jobs(ev, 50, "after");
+    }
+    BOOST_TEST_REQUIRE(flush_until_written(obs));
+    auto s = obs.stats();
+    BOOST_TEST(s.dropped == 0u);
+    BOOST_TEST(s.written == s.recorded);
+    auto pg = obs.sink().pg().stats();
+    BOOST_TEST(pg.spool_bytes == 0u);
+    BOOST_TEST(pg.rows_replayed > 0u);
+    BOOST_TEST(std::filesystem::is_empty(spool));
+
+    reader db(db_owner.url());
+    std::size_t rows = 0;
+    for (std::string table : {"invocations", "event_executions", "job_executions", "job_logs"}) {
+        auto expected = obs.sink().final_rows(table);
+        auto actual = db.rows(table, "correlation_id", corr);
+        std::set<std::string> e_ids, a_ids;
+        for (auto& [id, r] : expected) e_ids.insert(id);
+        for (auto& [id, r] : actual) a_ids.insert(id);
+        BOOST_TEST((e_ids == a_ids), table << ": " << a_ids.size() << " ids in the database, " << e_ids.size() << " recorded");
+        for (const auto& [id, row] : expected)
+            if (actual.count(id))
+                for (const auto& d : compare_row(expected_row(row), actual.at(id))) BOOST_ERROR(d);
+        rows += actual.size();
+    }
+    BOOST_TEST(rows == 1u + 1u + 400u + 400u);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 400);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("invocations") + " WHERE correlation_id = $1 AND status = 'completed' "
+                        "AND total_jobs_run = 400", corr) == 1);
+    // The outage was logged once, not per batch.
+    std::size_t outage_lines = 0;
+    for (const auto& l : logged) outage_lines += l.find("unreachable") != std::string::npos || l.find("connection lost") != std::string::npos;
+    BOOST_TEST(outage_lines >= 1u);
+    BOOST_TEST(outage_lines <= 3u);
+    std::filesystem::remove_all(spool);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_spool_the_drop_counter_equals_what_is_missing) {
+    cluster server(/*crash_safe=*/true);
+    database db_owner(server.url(), "nospool");
+    auto cfg = pg_config(db_owner.url());
+    cfg.retry_attempts = 1;
+    cfg.batch_size = 64;
+    eventscope::postgres_sink_options o;
+    o.connect_timeout = std::chrono::seconds(2);
+    o.log = [](const std::string&) {};
+    using small_observer = eventscope::observer<eventscope::options<eventscope::postgres_sink, capture::full, 256>>;
+    small_observer obs(cfg, {}, cfg, o);
+    const std::string corr = "outage.nospool." + eventscope::new_uuid().to_string();
+    eventscope::invocation_options opts;
+    opts.correlation_id = corr;
+    constexpr int lines = 3000;
+    std::string job_id;
+    {
+        auto inv = obs.invocation(json::object(), "outage_nospool", opts);
+        auto ev = inv.event("outage.event");
+        ev.detected(true);
+        auto job = ev.job("chatty");
+        job_id = job.id().to_string();
+        BOOST_TEST_REQUIRE(obs.flush(30s));
+        server.kill();
+        for (int i = 0; i < lines; ++i) {
+            job.log(eventscope::log_level::info, "line " + std::to_string(i));
+            if (i % 100 == 0) std::this_thread::sleep_for(1ms);
+        }
+        BOOST_TEST(!obs.flush(200ms));  // nothing can be written now
+        server.restart();
+        BOOST_TEST_REQUIRE(flush_until_written(obs));  // the kept batch and the ring drain before the scopes end
+    }
+    BOOST_TEST_REQUIRE(flush_until_written(obs));
+    auto s = obs.stats();
+    reader db(db_owner.url());
+    auto stored = db.count("SELECT count(*) FROM " + db.table("job_logs") + " WHERE job_execution_id = $1", job_id);
+    BOOST_TEST(s.dropped_buffer_full > 0u);  // the ring (256) overflowed during the outage
+    BOOST_TEST(s.rejected == 0u);
+    BOOST_TEST(static_cast<std::uint64_t>(lines - stored) == s.dropped);
+    BOOST_TEST(s.written + s.dropped == s.recorded);
+    BOOST_TEST(s.failed_batches > 0u);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE id = $1 AND status = 'completed'", job_id) == 1);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("invocations") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <set>
 #include <thread>
 #include <vector>
@@ -57,6 +59,25 @@ BOOST_AUTO_TEST_CASE(unique_across_threads) {
     std::set<uuid> all;
     for (auto& bucket : made) all.insert(bucket.begin(), bucket.end());
     BOOST_TEST(all.size() == 4u * per_thread);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+#include <eventscope/clock.hpp>
+
+BOOST_AUTO_TEST_SUITE(tick_clock)
+
+BOOST_AUTO_TEST_CASE(ticks_convert_to_wall_time_and_stay_put_after_refinement) {
+    auto& clock = eventscope::tick_clock::instance();
+    auto t = eventscope::now_tick();
+    auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto first = clock.to_unix_ns(t);
+    BOOST_TEST(std::llabs(first - wall) < 50'000'000);  // within 50 ms of the wall clock
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    clock.refine();
+    BOOST_TEST(clock.to_unix_ns(t) == first);  // the same tick, the same time, in every batch
+    auto later = eventscope::now_tick();
+    BOOST_TEST(clock.to_unix_ns(later) - first >= 20'000'000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,7 +10,7 @@ namespace eventscope {
 
 class name {
 public:
-    static constexpr std::size_t inline_capacity = 47;
+    static constexpr std::size_t inline_capacity = 31;
 
     name() noexcept { inline_[0] = '\0'; }
     name(std::string_view text) { assign(text); }

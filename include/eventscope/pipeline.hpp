@@ -181,7 +181,7 @@ private:
             if (inflight_.empty()) {
                 record r;
                 while (inflight_.size() < batch_size_ && ring_.try_pop(r)) {
-                    detail::stamp(r, tick_clock::instance());
+                    detail::stamp(r, tick_clock::instance(), invocations_);
                     inflight_.push_back(std::move(r));
                 }
                 inflight_size_.store(inflight_.size(), std::memory_order_release);
@@ -273,6 +273,7 @@ private:
 
     // Pipeline-thread state.
     std::vector<record> inflight_;
+    detail::invocation_index invocations_;
     std::vector<flush_waiter> waiters_;
     int attempt_ = 0;
     bool retry_scheduled_ = false;

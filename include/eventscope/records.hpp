@@ -91,7 +91,8 @@ struct error_info {
 };
 
 // Everything an invocation learned from its trigger payload. Immutable once built and shared by the
-// invocation's records and by every child record (they repeat its correlation_id).
+// invocation's records; the pipeline attaches it to every child record (they repeat its correlation_id) off the
+// hot path, so that scopes never touch its reference count.
 struct invocation_info {
     std::string correlation_id;
     correlation_source correlation_from = correlation_source::generated;

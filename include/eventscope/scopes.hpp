@@ -227,7 +227,6 @@ private:
         event_record r;
         r.id = id_;
         r.invocation_id = parent_->id_;
-        r.info = parent_->info_;
         r.event_name = name_;
         r.started = started_;
         r.detected_at = detected_at_;
@@ -280,7 +279,6 @@ public:
         r.id = id_;
         r.invocation_id = parent_->parent_->id_;
         r.event_execution_id = parent_->id_;
-        r.info = parent_->parent_->info_;
         r.job_name = name_;
         r.started = started_;
         observer_->push(std::move(r));
@@ -301,7 +299,6 @@ public:
         r.id = id_;
         r.invocation_id = parent_->parent_->id_;
         r.event_execution_id = parent_->id_;
-        r.info = parent_->parent_->info_;
         r.job_name = std::move(name_);
         r.started = started_;
         r.ended = now_tick();
@@ -359,8 +356,7 @@ public:
             r.id = new_uuid();
             r.job_execution_id = id_;
             r.invocation_id = parent_->parent_->id_;
-            r.info = parent_->parent_->info_;
-            r.level = level;
+                r.level = level;
             r.message = std::move(message);
             if (!data.is_null()) r.data = std::move(data);
             r.logged_at = now_tick();

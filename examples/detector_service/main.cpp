@@ -1,0 +1,241 @@
+// eventscope example: a Hasura event-detector service, instrumented with eventscope.
+//
+//   detector_service [--port N] [--sink jsonl --out FILE | --sink postgres --db-url URL] [--app-db-url URL]
+//   detector_service --demo [...same...] [--report FILE] [--service-log FILE]
+//
+// Serves POST /events/<source_function> (Hasura event-trigger webhook payloads) on 127.0.0.1, GET /healthz.
+// --demo also runs the demo driver against it (see driver.hpp), prints the report and exits.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <eventscope/eventscope.hpp>
+#include <eventscope/sinks/json_lines_sink.hpp>
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+#include <eventscope/sinks/postgres_sink.hpp>
+#endif
+
+#include "driver.hpp"
+#include "http.hpp"
+#include "service.hpp"
+
+#ifndef EVENTSCOPE_EXAMPLE_PAYLOAD_DIR
+#define EVENTSCOPE_EXAMPLE_PAYLOAD_DIR ""
+#endif
+
+namespace {
+
+const char* const usage = R"(usage: detector_service [options]
+  --port N              listen on 127.0.0.1:N (default 0: a free port, printed)
+  --bind ADDR           listen address (default 127.0.0.1)
+  --sink KIND           where the observability records go: jsonl (default) or postgres
+  --out FILE            jsonl sink: output file, '-' = standard output (default -)
+  --db-url URL          postgres sink: the observability database (or OBSERVABILITY_DB_URL)
+  --schema NAME         observability schema (default event_detector_observability)
+  --app-db-url URL      the application tables (orders, payments, users) in PostgreSQL (default: in-process)
+  --job-threads N       thread pool for jobs (default 8)
+  --http-threads N      HTTP I/O threads (default 4)
+  --demo                run the demo driver against the service, print the report, exit
+  --payloads DIR        demo: payload corpus (default: the source tree's examples/payloads)
+  --users N, --orders N demo: how many users and orders to seed (default 12, 40)
+  --report FILE         demo: also write the report as JSON
+  --service-log FILE    demo: where the service's own console output goes (default detector_service.log)
+)";
+
+struct cli {
+    std::map<std::string, std::string> values;
+    bool demo = false;
+};
+
+[[noreturn]] void fail_usage(const std::string& message) {
+    std::fprintf(stderr, "detector_service: %s\n%s", message.c_str(), usage);
+    std::exit(2);
+}
+
+cli parse(int argc, char** argv) {
+    static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "job-threads", "http-threads",
+                                                "payloads", "users", "orders", "report", "service-log"};
+    cli c;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(usage, stdout);
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+            std::fputs("sinks in this build: jsonl postgres\n", stdout);
+#else
+            std::fputs("sinks in this build: jsonl\n", stdout);
+#endif
+            std::exit(0);
+        }
+        if (a == "--demo") {
+            c.demo = true;
+            continue;
+        }
+        if (a.rfind("--", 0) != 0) fail_usage("unexpected argument '" + a + "'");
+        std::string key = a.substr(2), value;
+        if (auto eq = key.find('='); eq != std::string::npos) {
+            value = key.substr(eq + 1);
+            key = key.substr(0, eq);
+        } else {
+            if (i + 1 >= argc) fail_usage("--" + key + " needs a value");
+            value = argv[++i];
+        }
+        if (!known.count(key)) fail_usage("unknown option --" + key);
+        c.values[key] = value;
+    }
+    return c;
+}
+
+int number(const cli& c, const std::string& key, int fallback, int lo, int hi) {
+    auto it = c.values.find(key);
+    if (it == c.values.end()) return fallback;
+    try {
+        std::size_t used = 0;
+        int v = std::stoi(it->second, &used);
+        if (used != it->second.size() || v < lo || v > hi) throw std::out_of_range(key);
+        return v;
+    } catch (const std::exception&) {
+        fail_usage("--" + key + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+}
+
+std::string value(const cli& c, const std::string& key, const std::string& fallback = {}) {
+    auto it = c.values.find(key);
+    return it == c.values.end() ? fallback : it->second;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto args = parse(argc, argv);
+    const auto sink_kind = value(args, "sink", "jsonl");
+    if (sink_kind != "jsonl" && sink_kind != "postgres") fail_usage("--sink must be jsonl or postgres");
+    const auto out_path = value(args, "out", "-");
+    const unsigned short port = static_cast<unsigned short>(number(args, "port", 0, 0, 65535));
+
+    // Serving: SIGINT/SIGTERM are taken by sigwait below, so block them before any thread starts.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    if (!args.demo) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    // Demo: the report goes to the terminal; the service's console output (the jobs' std::cout) to a log file.
+    std::FILE* report_out = stdout;
+    if (args.demo) {
+        int keep = dup(STDOUT_FILENO);
+        auto log_path = value(args, "service-log", "detector_service.log");
+        int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (keep < 0 || log_fd < 0) {
+            std::fprintf(stderr, "detector_service: cannot open the service log %s\n", log_path.c_str());
+            return 1;
+        }
+        std::fflush(stdout);
+        report_out = fdopen(keep, "w");
+        dup2(log_fd, STDOUT_FILENO);
+        dup2(log_fd, STDERR_FILENO);
+        close(log_fd);
+    }
+    auto say = [&](const std::string& line) {
+        std::fprintf(report_out, "%s\n", line.c_str());
+        std::fflush(report_out);
+    };
+
+    // Job console output becomes job log lines (config.capture_console); created before any worker thread.
+    eventscope::console_capture console;
+
+    try {
+        eventscope::config cfg = eventscope::config::from_env();
+        cfg.capture_console = true;
+        cfg.batch_size = 500;
+        cfg.flush_interval = std::chrono::milliseconds(200);
+        cfg.retry_delay = std::chrono::milliseconds(200);
+        if (auto s = value(args, "schema"); !s.empty()) cfg.schema = s;
+        if (auto u = value(args, "db-url"); !u.empty()) cfg.database.connection_string = u;
+
+        std::unique_ptr<demo::dynamic_sink::backend> backend;
+        std::string sink_description;
+        if (sink_kind == "jsonl") {
+            if (out_path == "-" && args.demo) fail_usage("--demo with --sink jsonl needs --out FILE");
+            if (out_path == "-") {
+                backend = demo::dynamic_sink::make<eventscope::json_lines_sink>();
+            } else {
+                backend = demo::dynamic_sink::make<eventscope::json_lines_sink>(out_path);
+            }
+            sink_description = "JSON lines " + out_path;
+        } else {
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+            if (cfg.database.connection_string.empty()) fail_usage("--sink postgres needs --db-url URL (or OBSERVABILITY_DB_URL)");
+            backend = demo::dynamic_sink::make<eventscope::postgres_sink>(cfg);
+            sink_description = "PostgreSQL schema " + cfg.schema;
+#else
+            fail_usage("this build has no PostgreSQL sink (libpqxx or eventscope::postgres_sink missing at configure time)");
+#endif
+        }
+        demo::observer_t obs(cfg, eventscope::correlation_config{}, std::move(backend));
+
+        std::unique_ptr<demo::app_store> app;
+        if (auto url = value(args, "app-db-url"); !url.empty()) {
+#if EVENTSCOPE_EXAMPLE_APP_PG
+            app = demo::make_postgres_store(url);
+#else
+            fail_usage("--app-db-url needs a build with libpqxx");
+#endif
+        } else {
+            app = demo::make_memory_store();
+        }
+
+        demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
+        demo::http_server server(
+            value(args, "bind", "127.0.0.1"), port,
+            [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
+                if (target == "/healthz") return {200, R"({"status":"ok"})"};
+                if (method != "POST") return {405, R"({"error":"POST a Hasura event-trigger payload to /events/<source_function>"})"};
+                std::string fn = "detector-service";
+                if (target.rfind("/events/", 0) == 0 && target.size() > 8) fn = target.substr(8);
+                if (auto q = fn.find('?'); q != std::string::npos) fn.resize(q);
+                auto r = service.handle(fn, body);
+                return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+            },
+            static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)));
+
+        if (!args.demo) {
+            say("detector_service listening on http://127.0.0.1:" + std::to_string(server.port()) + "/events/<source_function>  (sink: " +
+                sink_description + ", app tables: " + app->describe() + ")");
+            int sig = 0;
+            sigwait(&stop_signals, &sig);
+            say("detector_service: stopping (signal " + std::to_string(sig) + ")");
+            server.stop();
+            obs.flush(std::chrono::seconds(30));
+            return 0;
+        }
+
+        demo::demo_options opt;
+        opt.payload_dir = value(args, "payloads", EVENTSCOPE_EXAMPLE_PAYLOAD_DIR);
+        opt.users = number(args, "users", 12, 1, 100000);
+        opt.orders = number(args, "orders", 40, 0, 1000000);
+        opt.sink_description = sink_description;
+        opt.out = report_out;
+        opt.progress_tty = isatty(fileno(report_out));
+        auto report = demo::run_demo(obs, *app, server.port(), opt);
+        server.stop();
+        if (auto path = value(args, "report"); !path.empty()) {
+            std::ofstream f(path);
+            f << report.dump(2) << '\n';
+            if (!f) say("warning: could not write the report to " + path);
+        }
+        return report["records"]["dropped"].get<std::uint64_t>() == 0 && report["http"]["other"].get<int>() == 0 ? 0 : 1;
+    } catch (const std::exception& e) {
+        say(std::string("detector_service: ") + e.what());
+        return 1;
+    }
+}

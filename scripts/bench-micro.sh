@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Microbenchmarks of eventscope's hot path (GitHub issue 6). See benchmarks/README.md.
+#   scripts/bench-micro.sh [--smoke] [--pg] [--build-dir DIR] [--no-build] [--out DIR] [-- extra google-benchmark flags]
+#     --smoke      tiny fixed iteration counts, one repetition (< 30 s): the test suite's check that it all runs
+#     --pg         also measure the postgres_sink caller cost against a throwaway cluster (PG defaults, removed
+#                  after); without it the postgres variant runs only when EVENTSCOPE_BENCH_DB_URL is set
+#     --build-dir  default: <repo>/build-bench (configured Release if missing; builds with -j2)
+#     --no-build   use the binaries as they are (the ctest smoke)
+#     --out DIR    where the JSON and the ratio table go (default: a temp dir, printed)
+# Steps: build; capture::off codegen check (objdump of a noinline function with off-scopes must equal the same
+# function without them); eventscope_micro with 5 repetitions (medians); a ratio table against the baselines.
+# Exits non-zero when a binary fails, the codegen check fails, or a benchmark reports an error.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-bench"; smoke=0; pg=0; do_build=1; out=""; extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --pg) pg=1 ;;
+    --build-dir) build=$2; shift ;;
+    --no-build) do_build=0 ;;
+    --out) out=$2; shift ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "bench-micro: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$out" ] || out=$(mktemp -d /tmp/eventscope-bench-micro.XXXXXX)
+mkdir -p "$out"
+
+if [ "$do_build" = 1 ]; then
+  if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DEVENTSCOPE_BUILD_TESTS=OFF \
+      -DEVENTSCOPE_BUILD_EXAMPLES=OFF -DEVENTSCOPE_BUILD_BENCHMARKS=ON >/dev/null
+  fi
+  cmake --build "$build" -j2 --target eventscope_micro eventscope_offcheck >/dev/null
+fi
+bin="$build/benchmarks"
+for b in eventscope_micro eventscope_offcheck; do
+  [ -x "$bin/$b" ] || { echo "bench-micro: $bin/$b missing (build it or drop --no-build)" >&2; exit 1; }
+done
+
+echo "== $(date -Is)  $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1. capture::off generates the same code as no instrumentation.
+"$bin/eventscope_offcheck"
+objdump -d --no-show-raw-insn "$bin/eventscope_offcheck" > "$out/offcheck.dis"
+body() {
+  awk -v fn="<$1>:" '$2 == fn { p = 1; next } p && /^$/ { exit } p' "$out/offcheck.dis" |
+    sed -E 's/^ *[0-9a-f]+:[[:space:]]*//; s/[0-9a-f]+ <[^>]*>/<addr>/g'
+}
+plain=$(body esb_plain); off=$(body esb_off_scopes)
+[ -n "$plain" ] || { echo "bench-micro: esb_plain not found in the disassembly" >&2; exit 1; }
+if [ "$plain" != "$off" ]; then
+  echo "bench-micro: FAIL capture::off changes the generated code:" >&2
+  diff <(echo "$plain") <(echo "$off") >&2 || true
+  exit 1
+fi
+echo "capture::off codegen: esb_off_scopes == esb_plain ($(echo "$plain" | wc -l) instructions, objdump -d)"
+
+# 2. Optional throwaway PostgreSQL for the postgres_sink variant.
+if [ "$pg" = 1 ]; then
+  pgdir=$(mktemp -d /tmp/eventscope-bench-micro-pg.XXXXXX)
+  trap '"$root/scripts/pg-cluster.sh" remove "$pgdir/pg" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+  url=$(EVENTSCOPE_PG_OPTS=" " "$root/scripts/pg-cluster.sh" start "$pgdir/pg")
+  psql "$url" -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages=warning" -f "$root/sql/schema.sql" >/dev/null
+  export EVENTSCOPE_BENCH_DB_URL=$url
+fi
+
+# 3. The benchmarks.
+export LTTNG_UST_REGISTER_TIMEOUT=0   # no session daemon here: do not wait for one at start-up
+if [ "$smoke" = 1 ]; then
+  export ESB_SMOKE=1
+  flags=(--benchmark_repetitions=1)
+else
+  flags=(--benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.3)
+fi
+"$bin/eventscope_micro" "${flags[@]}" --benchmark_out="$out/micro.json" --benchmark_out_format=json "${extra[@]}" \
+  > "$out/micro.txt" 2> "$out/micro.stderr" || { cat "$out/micro.txt" "$out/micro.stderr" >&2; echo "bench-micro: eventscope_micro failed" >&2; exit 1; }
+
+# 4. Ratio table: median ns/op of each benchmark against the baseline of the same run and group.
+python3 - "$out/micro.json" > "$out/ratios.md" <<'EOF'
+import json, re, sys
+data = json.load(open(sys.argv[1]))
+rows, errors = {}, []
+for b in data["benchmarks"]:
+    if b.get("error_occurred"):
+        errors.append(f'{b["name"]}: {b.get("error_message")}')
+        continue
+    if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+        continue
+    name = re.sub(r"/(iterations:\d+|real_time|threads:\d+|repeats:\d+)", "", b.get("run_name", b["name"]))
+    name = re.sub(r"_(median|mean|stddev|cv)$", "", name)
+    rows[name] = b
+if errors:
+    print("\n".join("ERROR " + e for e in errors), file=sys.stderr)
+    sys.exit(1)
+if not rows:
+    print("no benchmark results", file=sys.stderr); sys.exit(1)
+def base_of(name):
+    if name.startswith("invocation5x5/"): return "invocation5x5/baseline"
+    if name.startswith("mt2/"): return "mt2/baseline"
+    return "baseline"
+unit = {"ns": 1.0, "us": 1e3, "ms": 1e6}
+ns = {k: v["real_time"] * unit[v["time_unit"]] for k, v in rows.items()}
+cpu = {k: v["cpu_time"] * unit[v["time_unit"]] for k, v in rows.items()}
+# Wall time is what a caller waits; CPU time is the calling thread's own cost. They differ when the machine is
+# loaded (2 cores shared with the pipeline thread, the sink, and other processes): read both.
+print("| benchmark | wall ns/op | wall vs baseline | CPU ns/op | CPU vs baseline | CPU ns added | records | dropped (ring full) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for k, b in rows.items():
+    bk = base_of(k)
+    r = f"{ns[k] / ns[bk]:.2f}x" if bk in ns else "-"
+    rc = f"{cpu[k] / cpu[bk]:.2f}x" if bk in cpu else "-"
+    added = f"{cpu[k] - cpu[bk]:.1f}" if bk in cpu else "-"
+    rec = f'{b["records"]:.0f}' if "records" in b else ""
+    drop = f'{b["dropped"]:.0f} ({b["drop_pct"]:.1f} %)' if "dropped" in b else ""
+    print(f"| {k} | {ns[k]:.1f} | {r} | {cpu[k]:.1f} | {rc} | {added} | {rec} | {drop} |")
+EOF
+cat "$out/micro.txt" | grep -v '^\*\*\*WARNING' || true
+echo
+cat "$out/ratios.md"
+echo "(results: $out)"

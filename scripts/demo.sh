@@ -142,6 +142,9 @@ else
       (SELECT count(*) FROM event_detector_observability.job_executions),
       (SELECT count(*) FROM event_detector_observability.job_logs)" 2>/dev/null || echo "? ? ?")
   read -r n_inv n_jobs n_logs <<<"$counts"
+  # The analytics read the dashboard_stats materialized view: bring it up to date with the run.
+  psql "$obs_url" -qAtX -c "SELECT event_detector_observability.refresh_dashboard_stats()" >/dev/null 2>&1 \
+    || note "warning: refresh_dashboard_stats() failed; the analytics charts will be empty"
   note "in the database: $n_inv invocations, $n_jobs job executions, $n_logs job log lines"
 fi
 

@@ -79,7 +79,7 @@ run_suite console-server bash -c "cd '$root/dashboard/server' && npm test"
 run_suite dashboard bash -c "cd '$root/dashboard' && npm test && npm run build"
 run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
-run_suite bench-smoke env EVENTSCOPE_BUILD_DIR="$build" bash -c "bash '$root/scripts/bench-micro.sh' --smoke && bash '$root/scripts/bench-postgres.sh' --smoke"
+run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build'"
 
 step "summary (logs in $artifacts)"
 printf '  %s\n' "${results[@]}"

@@ -25,8 +25,15 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$out" ] || out=$(mktemp -d /tmp/eventscope-bench-micro.XXXXXX)
+auto_out=0
+[ -n "$out" ] || { out=$(mktemp -d /tmp/eventscope-bench-micro.XXXXXX); auto_out=1; }
 mkdir -p "$out"
+pgdir=""
+cleanup() {
+  if [ -n "$pgdir" ]; then "$root/scripts/pg-cluster.sh" remove "$pgdir/pg" >/dev/null 2>&1 || true; rm -rf "$pgdir"; fi
+  if [ "$smoke" = 1 ] && [ "$auto_out" = 1 ]; then rm -rf "$out"; fi   # smoke runs leave nothing behind
+}
+trap cleanup EXIT
 
 if [ "$do_build" = 1 ]; then
   if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -61,7 +68,6 @@ echo "capture::off codegen: esb_off_scopes == esb_plain ($(echo "$plain" | wc -l
 # 2. Optional throwaway PostgreSQL for the postgres_sink variant.
 if [ "$pg" = 1 ]; then
   pgdir=$(mktemp -d /tmp/eventscope-bench-micro-pg.XXXXXX)
-  trap '"$root/scripts/pg-cluster.sh" remove "$pgdir/pg" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
   url=$(EVENTSCOPE_PG_OPTS=" " "$root/scripts/pg-cluster.sh" start "$pgdir/pg")
   psql "$url" -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages=warning" -f "$root/sql/schema.sql" >/dev/null
   export EVENTSCOPE_BENCH_DB_URL=$url
@@ -120,4 +126,4 @@ EOF
 cat "$out/micro.txt" | grep -v '^\*\*\*WARNING' || true
 echo
 cat "$out/ratios.md"
-echo "(results: $out)"
+[ "$smoke" = 1 ] && [ "$auto_out" = 1 ] || echo "(results: $out)"

@@ -34,7 +34,8 @@ done
 reps=20; mem_jobs=""
 [ -n "$reps_arg" ] && reps=$reps_arg
 if [ "$smoke" = 1 ]; then jobs=2000; storage_n=100; dash_list=2000; reps=3; mem_jobs="--jobs 20000"; fi
-[ -n "$out" ] || out=$(mktemp -d /tmp/eventscope-bench-pg.XXXXXX)
+auto_out=0
+[ -n "$out" ] || { out=$(mktemp -d /tmp/eventscope-bench-pg.XXXXXX); auto_out=1; }
 mkdir -p "$out"
 
 if [ "$do_build" = 1 ]; then
@@ -53,6 +54,7 @@ cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   "$root/scripts/pg-cluster.sh" remove "$dir/pg" >/dev/null 2>&1 || true
   rm -rf "$dir"
+  if [ "$smoke" = 1 ] && [ "$auto_out" = 1 ]; then rm -rf "$out"; fi   # smoke runs leave nothing behind
 }
 trap cleanup EXIT
 url=$(EVENTSCOPE_PG_OPTS=" " "$root/scripts/pg-cluster.sh" start "$dir/pg")
@@ -150,4 +152,4 @@ if rows:
     print(f'\nworst p95: {worst["op"]} {worst["p95_ms"]} ms ({worst["job_rows"]/1e6:g}M jobs, {worst["hours"]} h)')
 EOF
 cat "$out/tables.md"
-echo "(results: $out)"
+[ "$smoke" = 1 ] && [ "$auto_out" = 1 ] || echo "(results: $out)"

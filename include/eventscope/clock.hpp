@@ -4,9 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <iterator>
+#include <memory>
 #include <mutex>
-#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -39,31 +38,30 @@ public:
         return clock;
     }
 
-    std::int64_t to_unix_ns(tick t) const {
-        std::lock_guard lock(mutex_);
-        // Segments are few and the newest is almost always the one: search from the back.
-        for (auto it = segments_.rbegin(); it != segments_.rend(); ++it)
-            if (t >= it->start_tick || std::next(it) == segments_.rend()) return it->convert(t);
-        return segments_.back().convert(t);
+    // Lock-free: segments are written once, before the count that publishes them.
+    std::int64_t to_unix_ns(tick t) const noexcept {
+        std::size_t n = count_.load(std::memory_order_acquire);
+        for (std::size_t i = n; i-- > 0;)
+            if (t >= segments_[i].start_tick || i == 0) return segments_[i].convert(t);
+        return segments_[0].convert(t);
     }
 
-    double ns_per_tick() const {
-        std::lock_guard lock(mutex_);
-        return segments_.back().ns_per_tick;
-    }
+    double ns_per_tick() const noexcept { return segments_[count_.load(std::memory_order_acquire) - 1].ns_per_tick; }
 
     void refine() {
 #ifdef EVENTSCOPE_HAS_TSC
         auto steady = steady_ns();
-        std::lock_guard lock(mutex_);
-        if (steady - last_refine_steady_ns_ < refine_every_ns) return;
-        last_refine_steady_ns_ = steady;
+        if (steady - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
+        std::lock_guard lock(refine_mutex_);  // pipeline threads of several observers
+        if (steady - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
+        last_refine_steady_ns_.store(steady, std::memory_order_relaxed);
+        std::size_t n = count_.load(std::memory_order_relaxed);
+        if (n == max_segments) return;  // hours into the run: the rate estimate no longer improves measurably
         auto t = now_tick();
         if (t <= anchor_tick_) return;
-        segment next{t, segments_.back().convert(t),
-                     static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)};
-        segments_.push_back(next);
-        if (segments_.size() > max_segments) segments_.erase(segments_.begin());
+        segments_[n] = segment{t, segments_[n - 1].convert(t),
+                               static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)};
+        count_.store(n + 1, std::memory_order_release);
 #endif
     }
 
@@ -77,9 +75,9 @@ private:
         }
     };
     static constexpr std::int64_t refine_every_ns = 5'000'000'000;
-    static constexpr std::size_t max_segments = 4096;  // hours of history; older ticks use the oldest segment
+    static constexpr std::size_t max_segments = 4096;  // 5.7 hours of refinement
 
-    tick_clock() {
+    tick_clock() : segments_(std::make_unique<segment[]>(max_segments)) {
         anchor_tick_ = now_tick();
         anchor_steady_ns_ = steady_ns();
         auto anchor_unix = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -93,8 +91,9 @@ private:
         }
         rate = static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(now_tick() - anchor_tick_);
 #endif
-        segments_.push_back({anchor_tick_, anchor_unix, rate});
-        last_refine_steady_ns_ = anchor_steady_ns_;
+        segments_[0] = segment{anchor_tick_, anchor_unix, rate};
+        count_.store(1, std::memory_order_release);
+        last_refine_steady_ns_.store(anchor_steady_ns_);
     }
 
     static std::int64_t steady_ns() noexcept {
@@ -103,11 +102,12 @@ private:
             .count();
     }
 
-    mutable std::mutex mutex_;  // pipeline threads of several observers; never taken on the hot path
     tick anchor_tick_{};
     std::int64_t anchor_steady_ns_{};
-    std::int64_t last_refine_steady_ns_{};
-    std::vector<segment> segments_;
+    std::atomic<std::int64_t> last_refine_steady_ns_{0};
+    std::unique_ptr<segment[]> segments_;
+    std::atomic<std::size_t> count_{0};
+    std::mutex refine_mutex_;
 };
 
 }  // namespace eventscope

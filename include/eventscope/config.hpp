@@ -26,6 +26,10 @@ struct config {
     bool capture_hasura_payload = true;
     bool capture_error_stacks = true;
     bool capture_console = false;  // tee std::cout/cerr/clog lines of a job into its log (needs console_capture)
+    // A job writes a `running` row when it starts, so that a long job is visible while it runs (the sink
+    // coalesces it with the final row when both are in one batch). Off: one record per job, about half the
+    // caller's cost; a job then appears only when it ends (or at its first log line).
+    bool record_running_jobs = true;
     std::size_t batch_size = 100;
     std::chrono::milliseconds flush_interval{5000};
     int retry_attempts = 3;

@@ -9,13 +9,13 @@
 
 // EVENTSCOPE_INVOCATION(obs, inv, hasura_event_json, "db-orders")
 #define EVENTSCOPE_INVOCATION(observer, var, payload, source_function) \
-    auto var = (observer).invocation((payload), (source_function))
+    [[maybe_unused]] auto var = (observer).invocation((payload), (source_function))
 
 // EVENTSCOPE_EVENT(inv, ev, "orders.shipped")
-#define EVENTSCOPE_EVENT(invocation, var, event_name) auto var = (invocation).event((event_name))
+#define EVENTSCOPE_EVENT(invocation, var, event_name) [[maybe_unused]] auto var = (invocation).event((event_name))
 
 // EVENTSCOPE_JOB(ev, job, "send_email") or EVENTSCOPE_JOB(ev, job, "send_email", options_json)
-#define EVENTSCOPE_JOB(event, var, ...) auto var = (event).job(__VA_ARGS__)
+#define EVENTSCOPE_JOB(event, var, ...) [[maybe_unused]] auto var = (event).job(__VA_ARGS__)
 
 #else
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstring>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,16 +18,23 @@ public:
 
     name(const name& other) { assign(other.view()); }
     name& operator=(const name& other) {
-        if (this != &other) assign(other.view());
+        if (this != &other) {
+            release();
+            assign(other.view());
+        }
         return *this;
     }
     name(name&& other) noexcept { steal(other); }
     name& operator=(name&& other) noexcept {
-        if (this != &other) steal(other);
+        if (this != &other) {
+            release();
+            steal(other);
+        }
         return *this;
     }
+    ~name() { release(); }
 
-    std::string_view view() const noexcept { return heap_ ? std::string_view(heap_.get(), size_) : std::string_view(inline_, size_); }
+    std::string_view view() const noexcept { return {heap_ ? heap_ : inline_, size_}; }
     std::string str() const { return std::string(view()); }
     bool empty() const noexcept { return size_ == 0; }
     operator std::string_view() const noexcept { return view(); }
@@ -38,23 +44,25 @@ private:
     void assign(std::string_view text) {
         size_ = static_cast<std::uint32_t>(text.size());
         if (text.size() <= inline_capacity) {
-            heap_.reset();
+            heap_ = nullptr;
             std::memcpy(inline_, text.data(), text.size());
             inline_[text.size()] = '\0';
         } else {
-            heap_ = std::make_unique<char[]>(text.size());
-            std::memcpy(heap_.get(), text.data(), text.size());
+            heap_ = new char[text.size()];
+            std::memcpy(heap_, text.data(), text.size());
         }
     }
+    // A fixed-size copy of the inline buffer: two vector moves, cheaper than copying exactly size_ bytes.
     void steal(name& other) noexcept {
         size_ = other.size_;
-        heap_ = std::move(other.heap_);
-        if (!heap_) std::memcpy(inline_, other.inline_, size_ + 1);
+        heap_ = other.heap_;
+        std::memcpy(inline_, other.inline_, sizeof inline_);
+        other.heap_ = nullptr;
         other.size_ = 0;
-        other.inline_[0] = '\0';
     }
+    void release() noexcept { delete[] heap_; }
 
-    std::unique_ptr<char[]> heap_;
+    char* heap_ = nullptr;
     std::uint32_t size_ = 0;
     char inline_[inline_capacity + 1];
 };

@@ -71,7 +71,10 @@ public:
         return invocation_type(this, std::move(info));
     }
 
-    bool push(record&& r) noexcept { return pipeline_ ? pipeline_->push(std::move(r)) : false; }
+    template <class Record>
+    bool push(Record&& r) noexcept {
+        return pipeline_ ? pipeline_->push(std::forward<Record>(r)) : false;
+    }
 
     // Waits until everything recorded so far is written (see pipeline::flush).
     bool flush(std::chrono::milliseconds timeout = std::chrono::hours(24)) { return pipeline_ ? pipeline_->flush(timeout) : true; }

@@ -74,9 +74,13 @@ public:
 
     ~pipeline() { shutdown(); }
 
-    // Never blocks: a full ring drops the record and counts it.
-    bool push(record&& r) noexcept {
-        auto ticket = ring_.try_push(std::move(r));
+    // Never blocks: a full ring drops the record and counts it. Takes a record or one of its alternatives,
+    // which is then built in its ring slot directly.
+    template <class Record>
+    bool push(Record&& r) noexcept {
+        std::optional<std::size_t> ticket;
+        if constexpr (std::is_same_v<std::decay_t<Record>, record>) ticket = ring_.try_emplace(std::forward<Record>(r));
+        else ticket = ring_.try_emplace(std::in_place_type<std::decay_t<Record>>, std::forward<Record>(r));
         if (!ticket) {
             dropped_full_.fetch_add(1, std::memory_order_relaxed);
             return false;

@@ -176,9 +176,15 @@ public:
         r.ended = now_tick();
         r.detected_at = detected_at_;
         r.detected = detected_;
-        r.jobs_count = jobs_count_.load(std::memory_order_relaxed);
         r.jobs_succeeded = jobs_succeeded_.load(std::memory_order_relaxed);
         r.jobs_failed = jobs_failed_.load(std::memory_order_relaxed);
+        r.jobs_count = r.jobs_succeeded + r.jobs_failed;
+        // The invocation's totals are the sum of its events': added once per event, not once per job.
+        if (r.jobs_count > 0) {
+            parent_->jobs_run_.fetch_add(r.jobs_count, std::memory_order_relaxed);
+            parent_->jobs_succeeded_.fetch_add(r.jobs_succeeded, std::memory_order_relaxed);
+            parent_->jobs_failed_.fetch_add(r.jobs_failed, std::memory_order_relaxed);
+        }
         bool in_handler = detected_at_ != 0 && detected_;
         if (watch_.unwinding()) {
             r.status = in_handler ? event_status::handler_failed : event_status::detection_failed;
@@ -235,12 +241,7 @@ private:
         return r;
     }
 
-    void job_finished(bool failed) noexcept {
-        jobs_count_.fetch_add(1, std::memory_order_relaxed);
-        (failed ? jobs_failed_ : jobs_succeeded_).fetch_add(1, std::memory_order_relaxed);
-        parent_->jobs_run_.fetch_add(1, std::memory_order_relaxed);
-        (failed ? parent_->jobs_failed_ : parent_->jobs_succeeded_).fetch_add(1, std::memory_order_relaxed);
-    }
+    void job_finished(bool failed) noexcept { (failed ? jobs_failed_ : jobs_succeeded_).fetch_add(1, std::memory_order_relaxed); }
 
     invocation_scope<Observer>* parent_;
     Observer* observer_;
@@ -250,7 +251,7 @@ private:
     tick detected_at_ = 0;
     bool detected_ = false;
     detail::throw_watch<full> watch_;
-    std::atomic<std::int32_t> jobs_count_{0}, jobs_succeeded_{0}, jobs_failed_{0};
+    std::atomic<std::int32_t> jobs_succeeded_{0}, jobs_failed_{0};
     std::unique_ptr<std::string> module_path_;
 };
 
@@ -267,21 +268,16 @@ public:
         if constexpr (full) {
             if (!options.is_null() && observer_->settings().capture_job_options) details().job_options = std::move(options);
             if (observer_->settings().capture_console) {
-                console_.context = this;
-                console_.emit = [](void* self, log_level level, std::string_view line) {
+                console_ = std::make_unique<detail::log_target>();
+                console_->context = this;
+                console_->emit = [](void* self, log_level level, std::string_view line) {
                     static_cast<job_scope*>(self)->log(level, std::string(line));
                 };
                 previous_console_ = detail::current_log_target();
-                detail::current_log_target() = &console_;
+                detail::current_log_target() = console_.get();
             }
         }
-        job_record r;
-        r.id = id_;
-        r.invocation_id = parent_->parent_->id_;
-        r.event_execution_id = parent_->id_;
-        r.job_name = name_;
-        r.started = started_;
-        observer_->push(std::move(r));
+        if (observer_->settings().record_running_jobs) push_start();
     }
     job_scope(const job_scope&) = delete;
     job_scope& operator=(const job_scope&) = delete;
@@ -289,9 +285,9 @@ public:
     ~job_scope() {
         if (!observer_) return;
         if constexpr (full) {
-            if (console_.emit) {
-                for (std::size_t i = 0; i < console_.partial.size(); ++i)
-                    if (!console_.partial[i].empty()) log(i == 1 ? log_level::error : log_level::info, std::move(console_.partial[i]));
+            if (console_) {
+                for (std::size_t i = 0; i < console_->partial.size(); ++i)
+                    if (!console_->partial[i].empty()) log(i == 1 ? log_level::error : log_level::info, std::move(console_->partial[i]));
                 detail::current_log_target() = previous_console_;
             }
         }
@@ -352,6 +348,7 @@ public:
     void log(log_level level, std::string message, nlohmann::json data = nullptr) {
         if constexpr (full) {
             if (!observer_) return;
+            if (!start_pushed_) push_start();  // a log line's row needs its job's row first
             job_log_record r;
             r.id = new_uuid();
             r.job_execution_id = id_;
@@ -365,6 +362,18 @@ public:
     }
 
 private:
+    // The job's `running` row, so that a long job shows while it runs.
+    void push_start() {
+        start_pushed_ = true;
+        job_record r;
+        r.id = id_;
+        r.invocation_id = parent_->parent_->id_;
+        r.event_execution_id = parent_->id_;
+        r.job_name = name_;
+        r.started = started_;
+        observer_->push(std::move(r));
+    }
+
     job_details& details() {
         if (!details_) details_ = std::make_unique<job_details>();
         return *details_;
@@ -377,8 +386,9 @@ private:
     tick started_;
     detail::throw_watch<full> watch_;
     bool failed_ = false;
+    bool start_pushed_ = false;
     std::unique_ptr<job_details> details_;
-    detail::log_target console_;
+    std::unique_ptr<detail::log_target> console_;  // only when console capture is on
     detail::log_target* previous_console_ = nullptr;
 };
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <random>
@@ -112,12 +113,14 @@ inline std::uint64_t coarse_unix_ms() noexcept {
 inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept {
     auto& rng = detail::thread_uuid_random();
     std::uint64_t a = rng.next(), b = rng.next();
+    // 48-bit milliseconds, version 7, 12 random bits | variant 10, 62 random bits; stored big-endian.
+    std::uint64_t high = (unix_ms << 16) | 0x7000u | (a & 0x0FFFu);
+    std::uint64_t low = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+    high = __builtin_bswap64(high);
+    low = __builtin_bswap64(low);
     uuid u;
-    for (int i = 0; i < 6; ++i) u.bytes[i] = static_cast<std::uint8_t>(unix_ms >> (40 - 8 * i));
-    u.bytes[6] = static_cast<std::uint8_t>(0x70 | (a & 0x0F));
-    u.bytes[7] = static_cast<std::uint8_t>(a >> 8);
-    u.bytes[8] = static_cast<std::uint8_t>(0x80 | ((b >> 56) & 0x3F));
-    for (int i = 9; i < 16; ++i) u.bytes[i] = static_cast<std::uint8_t>(b >> (8 * (i - 9)));
+    std::memcpy(u.bytes.data(), &high, 8);
+    std::memcpy(u.bytes.data() + 8, &low, 8);
     return u;
 }
 

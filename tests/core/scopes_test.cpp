@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(nested_scopes_record_links_times_and_statuses) {
         if (ev.detected(true)) {
             EVENTSCOPE_JOB(ev, job, "send_email", json{{"template", "shipped"}});
             job_id = job.id().to_string();
-            std::this_thread::sleep_for(30ms);  // handler phase
+            std::this_thread::sleep_for(120ms);  // handler phase
             job.set_result({{"sent", true}});
         }
         EVENTSCOPE_EVENT(inv, other, "orders.cancelled");
@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(nested_scopes_record_links_times_and_statuses) {
     BOOST_TEST(inv["events_detected_count"] == 1);
     BOOST_TEST(inv["total_jobs_run"] == 1);
     BOOST_TEST(inv["total_jobs_succeeded"] == 1);
-    BOOST_TEST(inv["total_duration_ms"].get<int>() >= 45);
+    BOOST_TEST(inv["total_duration_ms"].get<int>() >= 135);
 
     BOOST_REQUIRE_EQUAL(events.size(), 2u);
     auto shipped = only(events, "event_name", "orders.shipped");
@@ -76,9 +76,10 @@ BOOST_AUTO_TEST_CASE(nested_scopes_record_links_times_and_statuses) {
     BOOST_TEST(shipped["invocation_id"] == inv_id);
     BOOST_TEST(shipped["detected"] == true);
     BOOST_TEST(shipped["status"] == "completed");
+    // The phases are timed apart: detection excludes the (much longer) handler phase.
     BOOST_TEST(shipped["detection_duration_ms"].get<int>() >= 15);
-    BOOST_TEST(shipped["detection_duration_ms"].get<int>() < 30);
-    BOOST_TEST(shipped["handler_duration_ms"].get<int>() >= 30);
+    BOOST_TEST(shipped["detection_duration_ms"].get<int>() < shipped["handler_duration_ms"].get<int>());
+    BOOST_TEST(shipped["handler_duration_ms"].get<int>() >= 120);
     BOOST_TEST(shipped["jobs_count"] == 1);
     BOOST_TEST(shipped["jobs_succeeded"] == 1);
     auto cancelled = only(events, "event_name", "orders.cancelled");
@@ -90,7 +91,7 @@ BOOST_AUTO_TEST_CASE(nested_scopes_record_links_times_and_statuses) {
     BOOST_TEST(job["event_execution_id"] == ev_id);
     BOOST_TEST(job["invocation_id"] == inv_id);
     BOOST_TEST(job["status"] == "completed");
-    BOOST_TEST(job["duration_ms"].get<int>() >= 30);
+    BOOST_TEST(job["duration_ms"].get<int>() >= 120);
     BOOST_TEST(job["job_options"] == json({{"template", "shipped"}}));
     BOOST_TEST(job["result"] == json({{"sent", true}}));
     // Every row carries the invocation's correlation ID.

@@ -31,8 +31,10 @@ public:
     mpsc_ring(const mpsc_ring&) = delete;
     mpsc_ring& operator=(const mpsc_ring&) = delete;
 
-    // Returns the ticket (0-based count of successful pushes) or nullopt when full.
-    std::optional<std::size_t> try_push(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    // Constructs the item in its slot (no intermediate move). Returns the ticket (0-based count of successful
+    // pushes) or nullopt when full, in which case the arguments are left untouched.
+    template <class... Args>
+    std::optional<std::size_t> try_emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args&&...>) {
         std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
         for (;;) {
             slot& s = slots_[pos & mask_];
@@ -40,7 +42,7 @@ public:
             auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
             if (diff == 0) {
                 if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-                    ::new (static_cast<void*>(s.storage)) T(std::move(value));
+                    ::new (static_cast<void*>(s.storage)) T(std::forward<Args>(args)...);
                     s.sequence.store(pos + 1, std::memory_order_release);
                     return pos;
                 }
@@ -50,6 +52,9 @@ public:
                 pos = enqueue_pos_.load(std::memory_order_relaxed);
             }
         }
+    }
+    std::optional<std::size_t> try_push(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        return try_emplace(std::move(value));
     }
 
     // Single consumer.

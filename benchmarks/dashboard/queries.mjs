@@ -1,0 +1,99 @@
+// Times every GraphQL operation the dashboard sends (dashboard/src/graphql/queries.ts) and the seed's three
+// example queries, through the console server (dashboard/server), as the browser would: HTTP POST /v1/graphql.
+//   node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168]
+// Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
+// Prints one JSON line per (operation, range): p50/p95/max ms round trip, rows; exits 1 if any query errors.
+import { performance } from 'node:perf_hooks';
+import { loadQueries, sampleVariables } from '../../dashboard/e2e/load-queries.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const endpoint = args.endpoint;
+const reps = Number(args.reps ?? 20);
+const hoursList = String(args.hours ?? '24').split(',').map(Number);
+
+async function gql(query, variables) {
+  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 400));
+  return body.data;
+}
+
+const seed = {
+  SeedTraceCorrelationId: `query SeedTraceCorrelationId($correlationId: String!) {
+  invocations(where: { correlation_id: { _eq: $correlationId } }) {
+    id source_function correlation_id created_at total_duration_ms
+    event_executions { event_name detected correlation_id job_executions { job_name status duration_ms correlation_id } }
+  }
+}`,
+  SeedRecentInvocations: `query SeedRecentInvocations {
+  invocations(limit: 10, order_by: { created_at: desc }) {
+    id source_function correlation_id created_at total_duration_ms events_detected_count
+    event_executions { event_name detected correlation_id job_executions { job_name status duration_ms correlation_id } }
+  }
+}`,
+  SeedPerformanceAnalytics: `query SeedPerformanceAnalytics($timeRange: timestamptz!) {
+  dashboard_stats(where: { hour_bucket: { _gte: $timeRange } }, order_by: { hour_bucket: asc }) {
+    hour_bucket source_function total_invocations avg_duration_ms successful_invocations failed_invocations
+  }
+}`,
+};
+
+function pct(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]; }
+
+const queries = await loadQueries();
+// Real values from the data.
+const pick = await gql(`query { invocations(order_by: [{ created_at: desc }], limit: 1, where: { correlation_source: { _eq: "updated_by" } }) {
+  id correlation_id job_executions(limit: 1) { id job_name } event_executions(limit: 1) { id } } }`, {});
+const inv = pick.invocations[0];
+if (!inv) throw new Error('no data');
+const log = await gql(`query { job_logs(limit: 1, order_by: [{ created_at: desc }]) { id } }`, {});
+let failed = 0;
+for (const hours of hoursList) {
+  const now = Date.now();
+  const v = sampleVariables(now);
+  const from = new Date(now - hours * 3600e3).toISOString(), to = new Date(now).toISOString(), prevFrom = new Date(now - 2 * hours * 3600e3).toISOString();
+  for (const k of Object.keys(v)) { if ('from' in v[k]) Object.assign(v[k], { from, to }); if ('prevFrom' in v[k]) v[k].prevFrom = prevFrom; }
+  Object.assign(v.InvocationDetail, { id: inv.id });
+  Object.assign(v.InvocationPayload, { id: inv.id });
+  Object.assign(v.CorrelationChain, { correlationId: inv.correlation_id });
+  Object.assign(v.JobNameStats, { name: inv.job_executions[0].job_name });
+  Object.assign(v.EventNameStats, { name: 'orders.shipped' });
+  Object.assign(v.LookupEventExecution, { id: inv.event_executions[0].id });
+  Object.assign(v.LookupJobExecution, { id: inv.job_executions[0].id });
+  Object.assign(v.LookupJobLog, { id: log.job_logs[0].id });
+  v.InvocationsList.where = { _and: [{ created_at: { _gte: from, _lt: to } }, { status: { _eq: 'failed' } }] };
+  v.InvocationsList.orderBy = [{ created_at: 'desc' }, { id: 'desc' }];
+  const extra = {
+    'InvocationsList[event+job filter, by duration]': [queries.InvocationsList, {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
+        { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
+      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0 }],
+    SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
+    SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
+    SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],
+  };
+  v.SearchInvocations.where = { _or: [{ correlation_id: { _ilike: '%user12%' } }, { source_function: { _ilike: '%user12%' } }, { source_user_email: { _ilike: '%user12%' } }] };
+  // DurationPercentiles' offsets come from OverviewKpis' counts (nearest rank), as the app does.
+  const k = await gql(queries.OverviewKpis, v.OverviewKpis);
+  const off = (n) => Math.max(0, n - Math.ceil(0.95 * n));
+  Object.assign(v.DurationPercentiles, { currentOffset: off(k.current_timed.aggregate.count), previousOffset: off(k.previous_timed.aggregate.count) });
+  const ops = [...Object.keys(v).filter((name) => queries[name]).map((name) => [name, queries[name], v[name]]),
+    ...Object.entries(extra).map(([name, [q, vars]]) => [name, q, vars])];
+  for (const [name, query, vars] of ops) {
+    const times = [];
+    let rows = 0, error = null;
+    try {
+      for (let i = 0; i < 2; ++i) await gql(query, vars);  // warm-up
+      for (let i = 0; i < reps; ++i) {
+        const t0 = performance.now();
+        const data = await gql(query, vars);
+        times.push(performance.now() - t0);
+        rows = Object.values(data).reduce((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+      }
+    } catch (e) { error = String(e.message ?? e); failed++; }
+    times.sort((a, b) => a - b);
+    console.log(JSON.stringify({ op: name, hours, reps: times.length, p50_ms: times.length ? +pct(times, 0.5).toFixed(2) : null,
+      p95_ms: times.length ? +pct(times, 0.95).toFixed(2) : null, max_ms: times.length ? +times[times.length - 1].toFixed(2) : null, rows, error }));
+  }
+}
+process.exit(failed ? 1 : 0);

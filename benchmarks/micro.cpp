@@ -1,0 +1,373 @@
+// eventscope_micro: the caller's cost of eventscope's scopes, next to a baseline with the same loop body and to
+// peers that record one structured event asynchronously. See benchmarks/README.md for how to read it.
+//
+// Environment:
+//   ESB_SMOKE=1            tiny fixed iteration counts (the test suite's smoke run)
+//   EVENTSCOPE_BENCH_DB_URL  PostgreSQL URL with sql/schema.sql applied: enables the postgres_sink variants
+//
+// Counters on every instrumented benchmark: records (offered to the ring), dropped (ring full), drop_pct.
+// A drop means the producer outran the pipeline thread and the benchmark measured the drop path for those
+// records (a failed CAS-free check on a full ring, cheaper than a push): read ns/op together with drop_pct.
+#include <x86intrin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include <eventscope/eventscope.hpp>
+#include <eventscope/sinks/json_lines_sink.hpp>
+#include <eventscope/sinks/memory_sink.hpp>
+#ifdef ESB_HAVE_POSTGRES
+#include <eventscope/sinks/postgres_sink.hpp>
+#endif
+#ifdef ESB_HAVE_SPDLOG
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#endif
+#ifdef ESB_HAVE_LTTNG
+#include "lttng_tp.h"
+#endif
+
+#include "common.hpp"
+
+namespace es = eventscope;
+using esbench::work;
+
+namespace {
+
+bool g_smoke = false;
+std::string g_db_url;
+
+constexpr std::size_t ring_default = 16384;
+constexpr std::size_t ring_large = std::size_t{1} << 20;
+
+es::config bench_config(std::size_t batch_size = 100) {
+    es::config c;  // library defaults, not the environment
+    c.batch_size = batch_size;
+    return c;
+}
+
+template <class Obs>
+void report_drops(benchmark::State& st, const Obs& obs) {
+    auto s = obs.stats();
+    st.counters["records"] = static_cast<double>(s.recorded);
+    st.counters["dropped"] = static_cast<double>(s.dropped_buffer_full);
+    st.counters["backlog"] = static_cast<double>(s.pending());  // records not yet written when the loop ended
+    st.counters["drop_pct"] = s.recorded ? 100.0 * static_cast<double>(s.dropped_buffer_full) / static_cast<double>(s.recorded) : 0.0;
+}
+
+// An invocation with one detected event, kept open while the loop creates job scopes under it.
+template <class Obs>
+struct event_type_of {
+    using type = es::event_scope<Obs>;
+};
+template <class S, std::size_t N>
+struct event_type_of<es::observer<es::options<S, es::capture::off, N>>> {
+    using type = es::null_event_scope;
+};
+
+template <class Obs>
+struct open_event {
+    typename Obs::invocation_type inv;
+    typename event_type_of<Obs>::type ev;
+    open_event(Obs& obs, const nlohmann::json& payload) : inv(obs.invocation(payload, "db-orders")), ev(inv.event("orders.shipped")) {
+        ev.detected(true);
+    }
+};
+
+template <class Opts, class... SinkArgs>
+std::unique_ptr<es::observer<Opts>> make_observer(std::size_t batch_size, SinkArgs&&... args) {
+    if constexpr (Opts::capture_level == es::capture::off) {
+        return std::unique_ptr<es::observer<Opts>>(new es::observer<Opts>());
+    } else {
+        es::config cfg = bench_config(batch_size);
+        es::correlation_config corr;
+        return std::unique_ptr<es::observer<Opts>>(new es::observer<Opts>(std::move(cfg), std::move(corr), std::forward<SinkArgs>(args)...));
+    }
+}
+
+// ---- baseline and one job scope ---------------------------------------------------------------------------
+
+void BM_baseline(benchmark::State& st) {
+    std::uint64_t x = 1;
+    for (auto _ : st) {
+        x = work(x);
+        benchmark::DoNotOptimize(x);
+    }
+}
+
+template <class Opts>
+void job_loop(benchmark::State& st, es::observer<Opts>& obs) {
+    auto payload = esbench::hasura_payload();
+    {
+        open_event<es::observer<Opts>> chain(obs, payload);
+        std::uint64_t x = 1;
+        for (auto _ : st) {
+            EVENTSCOPE_JOB(chain.ev, job, "send_email");
+            (void)job;  // capture::off: an otherwise unused scope trips -Wunused-but-set-variable (see README)
+            x = work(x);
+            benchmark::DoNotOptimize(x);
+        }
+        if constexpr (Opts::capture_level != es::capture::off) report_drops(st, obs);
+    }
+}
+
+template <class Sink, es::capture Level, std::size_t Ring>
+void BM_job(benchmark::State& st) {
+    using opts = es::options<Sink, Level, Ring>;
+    auto obs = make_observer<opts>(100);
+    job_loop(st, *obs);
+}
+
+// The pipeline thread is parked in the sink's first write: the producer alone, no cache line shared with a
+// consumer at the same moment (what the caller pays on a machine with a spare core for the pipeline).
+template <es::capture Level>
+void BM_job_consumer_parked(benchmark::State& st) {
+    using opts = es::options<esbench::gated_sink, Level, ring_large>;
+    auto obs = make_observer<opts>(100);
+    {
+        auto payload = esbench::hasura_payload();
+        open_event<es::observer<opts>> chain(*obs, payload);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the pipeline enter the parked write
+        std::uint64_t x = 1;
+        for (auto _ : st) {
+            EVENTSCOPE_JOB(chain.ev, job, "send_email");
+            x = work(x);
+            benchmark::DoNotOptimize(x);
+        }
+        report_drops(st, *obs);
+    }
+    obs->sink().open.store(true);
+}
+
+void BM_job_json_lines(benchmark::State& st) {
+    using opts = es::options<es::json_lines_sink, es::capture::full, ring_default>;
+    auto obs = make_observer<opts>(100, std::string("/dev/null"));
+    job_loop(st, *obs);
+}
+
+// A job scope that also sets a JSON result (full capture allocates its details).
+void BM_job_full_with_result(benchmark::State& st) {
+    using opts = es::options<es::memory_sink, es::capture::full, ring_large>;
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    {
+        open_event<es::observer<opts>> chain(*obs, payload);
+        std::uint64_t x = 1;
+        for (auto _ : st) {
+            EVENTSCOPE_JOB(chain.ev, job, "send_email");
+            x = work(x);
+            job.set_result(nlohmann::json{{"sent", true}, {"n", x & 0xff}});
+            benchmark::DoNotOptimize(x);
+        }
+        report_drops(st, *obs);
+    }
+}
+
+#ifdef ESB_HAVE_POSTGRES
+void BM_job_postgres(benchmark::State& st) {
+    using opts = es::options<es::postgres_sink, es::capture::full, ring_large>;
+    auto cfg = bench_config(1000);
+    cfg.database.connection_string = g_db_url;
+    auto obs = std::make_unique<es::observer<opts>>(cfg, es::correlation_config{}, cfg);
+    job_loop(st, *obs);
+    if (!obs->flush(std::chrono::minutes(5))) st.SkipWithError(("postgres flush failed: " + obs->stats().last_error).c_str());
+}
+#endif
+
+// ---- one record per job: config.record_running_jobs = false (no `running` row at job start) ----------------
+
+template <std::size_t Ring>
+void BM_job_one_record(benchmark::State& st) {
+    using opts = es::options<es::memory_sink, es::capture::full, Ring>;
+    auto cfg = bench_config(100);
+    cfg.record_running_jobs = false;
+    std::unique_ptr<es::observer<opts>> obs(new es::observer<opts>(cfg));
+    job_loop(st, *obs);
+}
+
+// ---- a whole invocation: 5 events checked, 2 detected, 5 jobs ----------------------------------------------
+
+constexpr const char* event_names[5] = {"orders.shipped", "orders.paid", "orders.cancelled", "orders.refunded", "orders.flagged"};
+constexpr const char* job_names[3] = {"send_email", "update_inventory", "notify_slack"};
+
+void BM_invocation_baseline(benchmark::State& st) {
+    auto payload = esbench::hasura_payload();
+    std::uint64_t x = 1;
+    for (auto _ : st) {
+        benchmark::DoNotOptimize(payload);
+        for (int e = 0; e < 5; ++e) {
+            x = work(x);
+            if (e < 2) {
+                for (int j = 0; j < (e == 0 ? 3 : 2); ++j) {
+                    x = work(x);
+                    benchmark::DoNotOptimize(x);
+                }
+            }
+        }
+        benchmark::DoNotOptimize(x);
+    }
+}
+
+template <es::capture Level>
+void BM_invocation(benchmark::State& st) {
+    using opts = es::options<es::memory_sink, Level, ring_large>;
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    std::uint64_t x = 1;
+    for (auto _ : st) {
+        benchmark::DoNotOptimize(payload);
+        EVENTSCOPE_INVOCATION(*obs, inv, payload, "db-orders");
+        for (int e = 0; e < 5; ++e) {
+            EVENTSCOPE_EVENT(inv, ev, event_names[e]);
+            x = work(x);
+            if (ev.detected(e < 2)) {
+                for (int j = 0; j < (e == 0 ? 3 : 2); ++j) {
+                    EVENTSCOPE_JOB(ev, job, job_names[j]);
+                    (void)job;
+                    x = work(x);
+                    benchmark::DoNotOptimize(x);
+                }
+            }
+        }
+        benchmark::DoNotOptimize(x);
+    }
+    if constexpr (Level != es::capture::off) report_drops(st, *obs);
+}
+
+// ---- peers ----------------------------------------------------------------------------------------------------
+
+#ifdef ESB_HAVE_SPDLOG
+std::shared_ptr<spdlog::async_logger> spdlog_logger() {
+    static auto logger = [] {
+        spdlog::init_thread_pool(16384, 1);
+        auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+        return std::make_shared<spdlog::async_logger>("bench", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
+    }();
+    return logger;
+}
+
+// One structured line per job: name, id, status and two timestamps, formatted on the caller (spdlog formats
+// before enqueueing) and handed to spdlog's worker thread; the default overflow policy (block).
+void BM_spdlog_async(benchmark::State& st) {
+    auto logger = spdlog_logger();
+    std::uint64_t x = 1, seq = 0;
+    for (auto _ : st) {
+        auto t0 = __rdtsc();
+        x = work(x);
+        benchmark::DoNotOptimize(x);
+        auto t1 = __rdtsc();
+        logger->info("job_finished job={} id={} status={} started={} ended={}", "send_email", ++seq, "completed", t0, t1);
+    }
+}
+#endif
+
+#ifdef ESB_HAVE_LTTNG
+// A tracepoint with no tracing session (no lttng-sessiond here): the disabled fast path, a load and a branch.
+void BM_lttng_tracepoint_disabled(benchmark::State& st) {
+    std::uint64_t x = 1, seq = 0;
+    for (auto _ : st) {
+        auto t0 = __rdtsc();
+        x = work(x);
+        benchmark::DoNotOptimize(x);
+        auto t1 = __rdtsc();
+        lttng_ust_tracepoint(eventscope_bench, job, "send_email", ++seq, t0, t1, 1);
+    }
+}
+#endif
+
+// ---- two threads recording at once -----------------------------------------------------------------------------
+
+template <class Opts>
+struct shared_job_env {
+    std::unique_ptr<es::observer<Opts>> obs;
+    nlohmann::json payload = esbench::hasura_payload();
+    std::unique_ptr<open_event<es::observer<Opts>>> chain;
+};
+
+template <es::capture Level, std::size_t Ring>
+void BM_job_mt(benchmark::State& st) {
+    using opts = es::options<es::memory_sink, Level, Ring>;
+    static shared_job_env<opts> env;
+    if (st.thread_index() == 0) {
+        env.obs = make_observer<opts>(100);
+        env.chain = std::make_unique<open_event<es::observer<opts>>>(*env.obs, env.payload);
+    }
+    std::uint64_t x = static_cast<std::uint64_t>(st.thread_index()) + 1;
+    for (auto _ : st) {  // the loop starts after a barrier: thread 0's set-up is complete
+        EVENTSCOPE_JOB(env.chain->ev, job, "send_email");
+        x = work(x);
+        benchmark::DoNotOptimize(x);
+    }
+    if (st.thread_index() == 0) {  // the loop ends with a barrier too
+        report_drops(st, *env.obs);
+        env.chain.reset();
+        env.obs.reset();
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    g_smoke = std::getenv("ESB_SMOKE") != nullptr;
+    if (const char* url = std::getenv("EVENTSCOPE_BENCH_DB_URL")) g_db_url = url;
+    using es::capture;
+    // Variants whose sink keeps every record (memory_sink) or whose ring must not wrap run a fixed count.
+    const benchmark::IterationCount fixed = g_smoke ? 2000 : 400000;
+    const benchmark::IterationCount fixed_inv = g_smoke ? 200 : 20000;
+    auto fix = [&](benchmark::internal::Benchmark* b, benchmark::IterationCount n) {
+        if (g_smoke || n > 0) b->Iterations(n);
+        return b;
+    };
+    auto cheap = [&](benchmark::internal::Benchmark* b) {
+        if (g_smoke) b->Iterations(20000);
+        return b;
+    };
+
+    cheap(benchmark::RegisterBenchmark("baseline", BM_baseline));
+    cheap(benchmark::RegisterBenchmark("job/off", BM_job<es::memory_sink, capture::off, ring_default>));
+    fix(benchmark::RegisterBenchmark("job/metrics/memory/ring16k", BM_job<es::memory_sink, capture::metrics, ring_default>), fixed);
+    fix(benchmark::RegisterBenchmark("job/full/memory/ring16k", BM_job<es::memory_sink, capture::full, ring_default>), fixed);
+    fix(benchmark::RegisterBenchmark("job/metrics/memory/ring1M", BM_job<es::memory_sink, capture::metrics, ring_large>), fixed);
+    fix(benchmark::RegisterBenchmark("job/full/memory/ring1M", BM_job<es::memory_sink, capture::full, ring_large>), fixed);
+    fix(benchmark::RegisterBenchmark("job/metrics/consumer_parked/ring1M", BM_job_consumer_parked<capture::metrics>), fixed);
+    fix(benchmark::RegisterBenchmark("job/full/consumer_parked/ring1M", BM_job_consumer_parked<capture::full>), fixed);
+    cheap(benchmark::RegisterBenchmark("job/full/discard/ring16k", BM_job<esbench::discard_sink, capture::full, ring_default>));
+    cheap(benchmark::RegisterBenchmark("job/full/json_lines_devnull/ring16k", BM_job_json_lines));
+    fix(benchmark::RegisterBenchmark("job/full+result/memory/ring1M", BM_job_full_with_result), fixed);
+#ifdef ESB_HAVE_POSTGRES
+    if (!g_db_url.empty())
+        fix(benchmark::RegisterBenchmark("job/full/postgres/ring1M", BM_job_postgres), g_smoke ? 2000 : 200000);
+#endif
+    fix(benchmark::RegisterBenchmark("job/full/memory/ring16k/no_running_rows", BM_job_one_record<ring_default>), fixed);
+    fix(benchmark::RegisterBenchmark("job/full/memory/ring1M/no_running_rows", BM_job_one_record<ring_large>), fixed);
+    cheap(benchmark::RegisterBenchmark("invocation5x5/baseline", BM_invocation_baseline));
+    cheap(benchmark::RegisterBenchmark("invocation5x5/off", BM_invocation<capture::off>));
+    fix(benchmark::RegisterBenchmark("invocation5x5/metrics/memory/ring1M", BM_invocation<capture::metrics>), fixed_inv);
+    fix(benchmark::RegisterBenchmark("invocation5x5/full/memory/ring1M", BM_invocation<capture::full>), fixed_inv);
+#ifdef ESB_HAVE_SPDLOG
+    cheap(benchmark::RegisterBenchmark("peer/spdlog_async_nullsink", BM_spdlog_async));
+#endif
+#ifdef ESB_HAVE_LTTNG
+    cheap(benchmark::RegisterBenchmark("peer/lttng_ust_tracepoint_disabled", BM_lttng_tracepoint_disabled));
+#endif
+    // Two producers: Google Benchmark reports per-thread time per call (each thread's wall time / its calls).
+    cheap(benchmark::RegisterBenchmark("mt2/baseline", BM_baseline))->Threads(2)->UseRealTime();
+    fix(benchmark::RegisterBenchmark("mt2/job/full/memory/ring16k", BM_job_mt<capture::full, ring_default>), fixed / 2)->Threads(2)->UseRealTime();
+    fix(benchmark::RegisterBenchmark("mt2/job/full/memory/ring1M", BM_job_mt<capture::full, ring_large>), fixed / 2)->Threads(2)->UseRealTime();
+#ifdef ESB_HAVE_SPDLOG
+    cheap(benchmark::RegisterBenchmark("mt2/peer/spdlog_async_nullsink", BM_spdlog_async))->Threads(2)->UseRealTime();
+#endif
+
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -256,6 +256,65 @@ BOOST_AUTO_TEST_CASE(rows_of_one_id_are_coalesced_and_never_regress) {
     BOOST_TEST(one(db, "SELECT created_at::text FROM " + db.table("job_executions") + " WHERE id = $1", job2) == created);
 }
 
+// New final rows are COPYed straight into their tables; completions of rows this sink wrote as running go
+// through the upsert; a final row already stored (a retry after a lost commit outcome, another sink) meets
+// 23505 in the direct COPY and the transaction is redone through the upsert: never dead-lettered.
+BOOST_AUTO_TEST_CASE(new_final_rows_are_copied_directly_and_duplicates_fall_back_to_the_upsert) {
+    const std::string url = shared_db::instance().url();
+    auto dl_dir = temp_dir("direct");
+    eventscope::postgres_sink_options o;
+    o.dead_letter_path = dl_dir + "/dead.jsonl";
+    eventscope::postgres_sink sink(pg_config(url), o);
+    reader db(url);
+    const std::string corr = "direct." + new_id();
+    auto inv = new_id(), ev = new_id(), job = new_id(), lg = new_id();
+    auto s0 = sink.stats();
+    BOOST_TEST(sink.write_rows({inv_row(inv, corr), ev_row(ev, inv, corr), job_row(job, inv, ev, corr),
+                                log_row(lg, job, inv, corr, "direct line")})
+                   .ok);
+    auto s1 = sink.stats();
+    BOOST_TEST(s1.rows_copied_direct - s0.rows_copied_direct == 4u);
+    BOOST_TEST(s1.direct_retries == s0.direct_retries);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE id = $1 AND status = 'completed'", job) == 1);
+
+    // Running, then completed in a later write: the completion goes through the upsert (no 23505 round trip).
+    auto job2 = new_id();
+    BOOST_TEST(sink.write_rows({job_row(job2, inv, ev, corr, "running")}).ok);
+    auto s2 = sink.stats();
+    auto done = job_row(job2, inv, ev, corr, "completed");
+    BOOST_TEST(sink.write_rows({done}).ok);
+    auto s3 = sink.stats();
+    BOOST_TEST(s3.rows_copied_direct == s2.rows_copied_direct);
+    BOOST_TEST(s3.direct_retries == s2.direct_retries);
+    BOOST_TEST(one(db, "SELECT status FROM " + db.table("job_executions") + " WHERE id = $1", job2) == "completed");
+
+    // The same final rows again, from a sink that never saw them (as after a lost commit outcome), one of them
+    // changed, plus a new row and a log line already stored: one 23505, redone by upsert, nothing rejected.
+    eventscope::postgres_sink other(pg_config(url), o);
+    auto changed = job_row(job, inv, ev, corr, "failed");
+    changed["error_message"] = "second writer";
+    auto job3 = new_id();
+    auto r = other.write_rows({inv_row(inv, corr), changed, job_row(job3, inv, ev, corr), log_row(lg, job, inv, corr, "direct line")});
+    BOOST_TEST(r.ok);
+    BOOST_TEST(r.rejected == 0u);
+    BOOST_TEST(other.stats().direct_retries == 1u);
+    BOOST_TEST(other.stats().rows_rejected == 0u);
+    BOOST_TEST(one(db, "SELECT error_message FROM " + db.table("job_executions") + " WHERE id = $1", job) == "second writer");
+    BOOST_TEST(one(db, "SELECT status FROM " + db.table("job_executions") + " WHERE id = $1", job3) == "completed");
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_logs") + " WHERE id = $1", lg) == 1);
+
+    // A duplicate and a row with a missing parent (23503) in one direct write: the duplicate is upserted, only
+    // the orphan is dead-lettered.
+    auto orphan = job_row(new_id(), new_id(), ev, corr);
+    auto job4 = new_id();
+    auto r2 = other.write_rows({job_row(job3, inv, ev, corr), orphan, job_row(job4, inv, ev, corr)});
+    BOOST_TEST(r2.ok);
+    BOOST_TEST(r2.rejected == 1u);
+    BOOST_TEST(read_lines(o.dead_letter_path).size() == 1u);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE id = $1", job4) == 1);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1", corr) == 4);
+}
+
 BOOST_AUTO_TEST_CASE(source_job_links_wait_for_their_job_row) {
     const std::string url = shared_db::instance().url();
     eventscope::postgres_sink sink(pg_config(url));
@@ -342,6 +401,186 @@ BOOST_AUTO_TEST_CASE(connection_settings_from_individual_parameters) {
     cfg.database.connection_string = "postgresql://u@h:1/d?sslmode=require";
     eventscope::postgres_sink url_sink(cfg);
     BOOST_TEST(url_sink.connection_info() == "postgresql://u@h:1/d?sslmode=require&connect_timeout=5&application_name=eventscope");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// write() encodes COPY text straight from the records; write_rows() (and the spool) from row JSON. The same
+// records through both paths must leave identical rows, hostile content included (NUL, invalid UTF-8, COPY
+// escapes, in text and inside jsonb, keys too), running and final rows, errors, absent details.
+BOOST_AUTO_TEST_SUITE(record_and_row_paths)
+
+namespace {
+
+std::vector<eventscope::record> sample_records(const std::string& corr) {
+    namespace es = eventscope;
+    const std::string nasty = std::string("t\tn\nr\r b\\ \\N \\. nul\0x bad\xff\xc3\x28 ok \xc3\xa7 \xf0\x9f\x98\x80", 40);
+    auto info = std::make_shared<es::invocation_info>();
+    info->correlation_id = corr;
+    info->correlation_from = es::correlation_source::tracking_token;
+    info->source_function = "fn " + nasty;
+    info->source_table = "orders";
+    info->source_operation = "";
+    info->source_user_email = nasty;
+    info->source_event_time_ns = 1'764'000'000'123'456'789;
+    info->source_event_payload = {{"new", {{"name", nasty}, {"n", 3}, {"f", 1.5}, {"b", true}, {"z", nullptr}}},
+                                  {std::string("key\xff\0k", 6), {nasty, 1, "x"}}};
+    info->auto_load_modules = false;
+    info->payload_errors = {"bad " + nasty};
+    auto plain = std::make_shared<es::invocation_info>();
+    plain->correlation_id = corr;
+    plain->source_event_payload = nullptr;  // capture off: stored as {}
+
+    const std::int64_t t0 = 1'764'150'000'000'000'000;
+    std::vector<es::record> out;
+    es::invocation_record inv;
+    inv.id = es::new_uuid();
+    inv.info = info;
+    inv.started = t0;
+    inv.ended = t0 + 12'345'678;
+    inv.status = es::run_status::failed;
+    inv.events_detected_count = 2;
+    inv.total_jobs_run = 3;
+    inv.total_jobs_succeeded = 1;
+    inv.total_jobs_failed = 2;
+    inv.error = std::make_unique<es::error_info>(es::error_info{"std::runtime_error", nasty, "#0 " + nasty, nullptr, {}});
+    inv.context_data = std::make_unique<nlohmann::json>(nlohmann::json{{"ctx", nasty}});
+    auto inv_id = inv.id;
+    out.emplace_back(std::move(inv));
+
+    es::invocation_record inv2;  // running, no info at all
+    inv2.id = es::new_uuid();
+    inv2.started = t0 + 1000;
+    out.emplace_back(std::move(inv2));
+    es::invocation_record inv3;  // info without payload, empty error message
+    inv3.id = es::new_uuid();
+    inv3.info = plain;
+    inv3.started = t0;
+    inv3.ended = t0 + 1;
+    inv3.status = es::run_status::failed;
+    inv3.error = std::make_unique<es::error_info>(es::error_info{"", "", "", nullptr, {}});
+    out.emplace_back(std::move(inv3));
+
+    es::event_record ev;
+    ev.id = es::new_uuid();
+    ev.invocation_id = inv_id;
+    ev.info = info;
+    ev.event_name = "orders." + nasty.substr(0, 20);
+    ev.started = t0 + 10;
+    ev.detected_at = t0 + 2'000'000;
+    ev.ended = t0 + 9'000'000;
+    ev.detected = true;
+    ev.status = es::event_status::handler_failed;
+    ev.jobs_count = 3;
+    ev.jobs_failed = 2;
+    ev.event_module_path = std::make_unique<std::string>("/mod/" + nasty);
+    ev.detection_error = std::make_unique<es::error_info>(es::error_info{"T", "", "", nullptr, {}});
+    ev.handler_error = std::make_unique<es::error_info>(es::error_info{"E", nasty, nasty, nullptr, {}});
+    auto ev_id = ev.id;
+    out.emplace_back(std::move(ev));
+    es::event_record ev2;  // detecting, undecided
+    ev2.id = es::new_uuid();
+    ev2.invocation_id = inv_id;
+    ev2.info = info;
+    ev2.event_name = "undecided";
+    ev2.started = t0 + 20;
+    out.emplace_back(std::move(ev2));
+
+    for (int k = 0; k < 4; ++k) {
+        es::job_record job;
+        job.id = es::new_uuid();
+        job.invocation_id = inv_id;
+        job.event_execution_id = ev_id;
+        job.info = k == 3 ? plain : info;
+        job.job_name = k == 0 ? std::string("job ") + nasty : "plain_job";
+        job.started = t0 + 100 + k;
+        job.ended = k == 2 ? 0 : t0 + 100 + k + 1'499'999;
+        job.status = k == 2 ? es::run_status::running : k == 1 ? es::run_status::failed : es::run_status::completed;
+        if (k < 2) {
+            job.details = std::make_unique<es::job_details>();
+            job.details->job_function_name = k == 0 ? nasty : "";
+            job.details->job_options = nlohmann::json{{"retries", 3}, {"tag", nasty}};
+            if (k == 0) job.details->result = nlohmann::json::array({nasty, 1, nullptr});
+            else job.details->result = nlohmann::json(nullptr);
+            if (k == 1) job.details->error = std::make_unique<es::error_info>(es::error_info{"Boom", "", nasty, nullptr, {}});
+        }
+        auto job_id = job.id;
+        out.emplace_back(std::move(job));
+        es::job_log_record lg;
+        lg.id = es::new_uuid();
+        lg.job_execution_id = job_id;
+        lg.invocation_id = inv_id;
+        lg.info = info;
+        lg.level = k == 1 ? es::log_level::error : es::log_level::info;
+        lg.message = "line " + nasty;
+        if (k == 0) lg.data = nlohmann::json{{std::string("k\0", 2), nasty}};
+        if (k == 1) lg.data = nlohmann::json("just a string");
+        lg.logged_at = t0 + 200 + k;
+        out.emplace_back(std::move(lg));
+    }
+    return out;
+}
+
+std::map<std::string, json> read_all(reader& db, const std::string& corr, const std::vector<std::string>& inv_ids) {
+    std::map<std::string, json> all;
+    for (const char* t : {"invocations", "event_executions", "job_executions", "job_logs"}) {
+        auto rows = db.rows(t, "correlation_id", corr);
+        for (auto& [id, row] : rows) all[std::string(t) + ":" + id] = std::move(row);
+    }
+    for (const auto& id : inv_ids) {  // invocations without info have an empty correlation id
+        auto rows = db.rows("invocations", "id", id);
+        for (auto& [rid, row] : rows) all["invocations:" + rid] = std::move(row);
+    }
+    return all;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(record_encoding_equals_row_json_encoding) {
+    const std::string url = shared_db::instance().url();
+    reader db(url);
+    const std::string corr = "paths." + new_id();
+    auto records = sample_records(corr);
+    std::vector<std::string> inv_ids;
+    for (const auto& r : records)
+        if (const auto* inv = std::get_if<eventscope::invocation_record>(&r)) inv_ids.push_back(inv->id.to_string());
+    std::vector<json> rows;
+    for (const auto& r : records) rows.push_back(eventscope::to_row(r));
+
+    std::map<std::string, json> via_records, via_rows;
+    {
+        eventscope::postgres_sink sink(pg_config(url));
+        auto r = sink.write(std::span<eventscope::record>(records));
+        BOOST_TEST_REQUIRE(r.ok);
+        BOOST_TEST(r.rejected == 0u);
+        BOOST_TEST(sink.stats().rows_copied_direct > 0u);  // both the direct COPY and the staging path are used
+        BOOST_TEST(sink.stats().rows_copied_direct < records.size());
+        via_records = read_all(db, corr, inv_ids);
+    }
+    BOOST_TEST_REQUIRE(via_records.size() == records.size());
+    for (const auto& id : inv_ids) db.query("DELETE FROM " + db.table("invocations") + " WHERE id = $1", id);
+    BOOST_TEST_REQUIRE(read_all(db, corr, inv_ids).empty());
+    {
+        eventscope::postgres_sink sink(pg_config(url));
+        auto r = sink.write_rows(rows);
+        BOOST_TEST_REQUIRE(r.ok);
+        BOOST_TEST(r.rejected == 0u);
+        via_rows = read_all(db, corr, inv_ids);
+    }
+    BOOST_TEST_REQUIRE(via_rows.size() == via_records.size());
+    for (const auto& [key, row] : via_records) {
+        auto it = via_rows.find(key);
+        BOOST_TEST_REQUIRE((it != via_rows.end()), key);
+        json x = row, y = it->second;
+        if (key.rfind("job_logs:", 0) == 0) x.erase("updated_at"), y.erase("updated_at");  // the column default: now()
+        BOOST_TEST(x.dump() == y.dump(), key);
+    }
+    // And the rows are what to_row says (sanitized), column by column.
+    for (const auto& row : rows) {
+        auto key = row["table"].get<std::string>() + ":" + row["id"].get<std::string>();
+        auto diffs = compare_row(expected_row(row), via_records[key]);
+        BOOST_TEST(diffs.empty(), key << ": " << (diffs.empty() ? "" : diffs[0]));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,5 @@
-// PostgreSQL sink (libpqxx 6.4): writes each batch with COPY into TEMP staging tables, then upserts per table,
-// parents first, in one transaction.
+// PostgreSQL sink (libpqxx 6.4): writes each batch in one transaction, parents first: rows that are new and
+// final are COPYed straight into their tables; everything else is COPYed into TEMP staging tables and upserted.
 //
 //   using opts = eventscope::options<eventscope::postgres_sink>;
 //   eventscope::observer<opts> obs(cfg, {}, cfg, eventscope::postgres_sink_options{.spool_directory = "/var/spool/es"});
@@ -10,16 +10,30 @@
 // write, and reconnects after a broken connection. connect_timeout and statement_timeout are bounded (options).
 //
 // One write:
-//   1. every record becomes its row (row_json.hpp's `to_row`: the SQL column names), sanitized for Postgres
-//      (valid UTF-8, no NUL: invalid bytes and NUL become U+FFFD, in text and inside jsonb);
+//   1. write(): every record is encoded as its COPY text line straight from the record (detail/pg_rows.hpp,
+//      no nlohmann::json object per row; the same column values as row_json.hpp's `to_row`, sanitized for
+//      Postgres: valid UTF-8, no NUL, invalid bytes and NUL become U+FFFD, in text and inside jsonb; strings
+//      are copied only when they need it). write_rows() and spool replays start from row JSON (`to_row`'s
+//      form), sanitized the same way; a test checks that both encodings leave identical rows.
 //   2. rows of the same id are coalesced (first position, last content; a running row never replaces a
 //      final one), so a short job is one row write;
-//   3. COPY (text format) into `pg_temp.eventscope_stage_<table>` (LIKE the real table), then per table, in the
-//      order invocations, event_executions, job_executions, job_logs:
-//      INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE <incoming status is at least as far as the
-//      stored one> (running/detecting < handling < final): a late `running` row never reverts a completed one.
-//      created_at is never updated. job_logs: ON CONFLICT DO NOTHING (log lines are immutable).
-//   4. commit. Values reach the server only as COPY data or bound parameters.
+//   3. each row takes one of two paths, per table in the order invocations, event_executions, job_executions,
+//      job_logs (a table's rows are all in before the next table's):
+//      - direct: a final row (any status past running/detecting/handling; every log line) whose id this sink
+//        has not written as running/detecting/handling (a bounded set, `max_tracked_open_ids`, of ids written
+//        unfinished and not yet completed; a running copy coalesced away within the batch was never written)
+//        and, for invocations, without source_job_id: one COPY (text) straight into the real table. No
+//        staging, no ON CONFLICT. If that COPY meets a unique violation (23505: the row exists after all,
+//        e.g. a batch retried after a commit whose outcome was lost, or written by another sink), the whole
+//        transaction is redone through the upsert path: a duplicate is never dead-lettered.
+//      - upsert (completions of rows written as running, running rows, invocations naming a source job,
+//        spool replays, retries after a 23505): COPY (text) into `pg_temp.eventscope_stage_<table>` (LIKE
+//        the real table), then INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE <incoming status is
+//        at least as far as the stored one> (running/detecting < handling < final): a late `running` row never
+//        reverts a completed one. created_at is never updated. job_logs: ON CONFLICT DO NOTHING.
+//      At most one COPY per table and path per transaction.
+//   4. commit (durable: synchronous_commit is left as the server has it). Values reach the server only as
+//      COPY data or bound parameters.
 //
 // invocations.source_job_id (FK to job_executions): the job may belong to another process or not be written
 // yet. The row is written with NULL in that column when the job row does not exist; the (invocation, job)
@@ -33,7 +47,8 @@
 //   - content (SQLSTATE class 22 data exception, 23 integrity violation, 54 program limit exceeded such as
 //     an over-long indexed value): the batch is bisected until the
 //     offending rows are isolated; the others are written; each rejected row goes with the server's error to
-//     `dead_letter_path` (JSON lines) and the write returns success(rejected records, note).
+//     `dead_letter_path` (JSON lines, `to_row`'s form) and the write returns success(rejected records, note).
+//     Exception: 23505 met by a direct COPY is not a content error; the range is redone by upsert first.
 //   - configuration (missing schema/table 42P01/3F000, outdated schema 42703, no privilege 42501, database
 //     missing 3D000, login refused 28xxx): the write fails with one message naming what to run or fix,
 //     logged once (not per batch).
@@ -42,7 +57,8 @@
 // write first replays the spool in order (same coalesce/upsert/dead-letter path; files are deleted once
 // written); while rows remain spooled, new batches are appended behind them so parents stay ahead of their
 // children. A full spool makes the write fail (the pipeline retries, then counts drops). Spool files left by
-// a previous process are replayed too. Replaying is idempotent (upserts by id).
+// a previous process are replayed too. Replaying is idempotent: replayed rows always take the upsert path
+// (never the direct COPY). Spool lines are row JSON (`to_row` of the records, made only for spooled rows).
 #pragma once
 
 #include <algorithm>
@@ -86,6 +102,8 @@ struct postgres_sink_options {
     std::chrono::seconds connect_timeout{5};
     std::size_t max_rows_per_transaction = 5000;       // spool replay chunks and very large batches
     std::size_t max_pending_source_links = 10000;      // invocations whose source job is not written yet
+    std::size_t max_tracked_open_ids = 100000;         // ids written as running/detecting/handling, not yet final
+    bool direct_copy = true;                           // new final rows: COPY straight into the table (see header)
     std::string application_name = "eventscope";
     std::function<void(const std::string&)> log;       // default: one line on stderr
 };
@@ -97,6 +115,8 @@ struct postgres_sink_stats {
     std::uint64_t rows_spooled = 0;    // rows appended to the spool
     std::uint64_t rows_replayed = 0;   // spooled rows written to the database
     std::uint64_t transactions = 0;    // committed transactions
+    std::uint64_t rows_copied_direct = 0;  // of rows_written: COPYed straight into their table (new, final)
+    std::uint64_t direct_retries = 0;      // transactions redone through the upsert path after a 23505
     std::uint64_t connects = 0;        // successful connections
     std::uint64_t spool_bytes = 0;     // bytes in the spool now
     std::uint64_t pending_source_links = 0;
@@ -117,11 +137,9 @@ public:
     write_result write(std::span<record> batch) {
         std::vector<detail::pg::staged_row> rows;
         rows.reserve(batch.size());
-        for (const auto& r : batch) {
-            nlohmann::json row = to_row(r);
-            auto table = detail::pg::table_of(row);
-            rows.push_back({*table, std::move(row), 1});
-        }
+        // No row JSON here: COPY text is encoded straight from the records (detail::pg::append_copy_line); the
+        // JSON form is made only for a row that goes to the spool or the dead-letter file.
+        for (const auto& r : batch) rows.push_back(detail::pg::stage_record(r));
         return write_staged(std::move(rows));
     }
 
@@ -139,7 +157,7 @@ public:
                 ++unknown;
                 continue;
             }
-            staged.push_back({*table, std::move(row), 1});
+            staged.push_back({*table, std::move(row), 1, nullptr, {}, 2, false});
         }
         auto result = write_staged(std::move(staged));
         if (result.ok && unknown) {
@@ -156,6 +174,8 @@ public:
         s.rows_spooled = rows_spooled_.load();
         s.rows_replayed = rows_replayed_.load();
         s.transactions = transactions_.load();
+        s.rows_copied_direct = rows_direct_.load();
+        s.direct_retries = direct_retries_.load();
         s.connects = connects_.load();
         s.spool_bytes = spool_bytes_.load();
         s.pending_source_links = pending_links_count_.load();
@@ -200,25 +220,26 @@ private:
                     replay_note = "postgres_sink: " + std::to_string(replayed.rejected_rows) +
                                   " spooled rows dead-lettered: " + replayed.first_rejection;
             }
-            auto live = write_live(std::move(rows), true);
+            auto live = write_live(std::move(rows), true, true);
             if (!live.first.failure.ok()) return spool_or_fail(live.second, live.first.failure);
             auto result = finish(live.first);
             if (result.error.empty()) result.error = std::move(replay_note);
             return result;
         }
-        auto live = write_live(std::move(rows), false);
+        auto live = write_live(std::move(rows), false, true);
         return finish(live.first);
     }
 
     // Writes `rows` (coalesced, chunked, bisected). On failure returns the rows not known to be written when
     // `keep_rest` (for the spool): everything from the failed chunk on.
-    std::pair<outcome, std::vector<staged_row>> write_live(std::vector<staged_row> rows, bool keep_rest) {
+    // `direct`: new final rows may be COPYed straight into their table (false for spool replays).
+    std::pair<outcome, std::vector<staged_row>> write_live(std::vector<staged_row> rows, bool keep_rest, bool direct) {
         outcome out;
         auto coalesced = detail::pg::coalesce(std::move(rows));
         std::size_t chunk = options_.max_rows_per_transaction;
         for (std::size_t from = 0; from < coalesced.size(); from += chunk) {
             auto n = std::min(chunk, coalesced.size() - from);
-            write_range(std::span<staged_row>(coalesced.data() + from, n), out);
+            write_range(std::span<staged_row>(coalesced.data() + from, n), out, direct);
             if (!out.failure.ok()) {
                 std::vector<staged_row> rest;
                 if (keep_rest) rest.assign(std::make_move_iterator(coalesced.begin() + static_cast<std::ptrdiff_t>(from)),
@@ -244,42 +265,77 @@ private:
     }
 
     // One transaction for the range; on a content error, bisect until the offending rows are alone.
-    void write_range(std::span<staged_row> rows, outcome& out) {
+    // A direct COPY that hits a unique violation (23505: a row this sink did not know was stored, e.g. a retry
+    // after a commit whose outcome was lost) redoes the whole range through the upsert path: a duplicate is
+    // never dead-lettered.
+    void write_range(std::span<staged_row> rows, outcome& out, bool direct) {
         if (rows.empty()) return;
-        attempt a = try_transaction(rows);
+        bool used_direct = false;
+        attempt a = try_transaction(rows, direct, used_direct);
         if (a.ok()) return;
+        if (used_direct && a.kind == failure_kind::content && a.sqlstate == "23505") {
+            ++direct_retries_;
+            direct = false;
+            a = try_transaction(rows, false, used_direct);
+            if (a.ok()) return;
+        }
         if (a.kind != failure_kind::content) {
             out.failure = std::move(a);
             return;
         }
         if (rows.size() == 1) {
-            dead_letter(rows[0].row, a.sqlstate, a.message);
+            dead_letter(materialize(rows[0]), a.sqlstate, a.message);
             out.rejected_records += rows[0].records;
             ++out.rejected_rows;
             if (out.first_rejection.empty()) out.first_rejection = a.sqlstate + " " + a.message;
             return;
         }
         auto mid = rows.size() / 2;
-        write_range(rows.subspan(0, mid), out);
+        write_range(rows.subspan(0, mid), out, direct);
         if (!out.failure.ok()) return;
-        write_range(rows.subspan(mid), out);
+        write_range(rows.subspan(mid), out, direct);
     }
 
-    attempt try_transaction(std::span<staged_row> rows) {
+    // Whether `r` may be COPYed straight into its table: final (log lines always are), with an id this sink has
+    // not written as running/detecting/handling (open_ids_), and, for invocations, no source_job_id (those go
+    // through the staging path, which writes NULL when the job row does not exist yet).
+    bool direct_eligible(const staged_row& r) const {
+        if (r.rank < 2 || r.id.empty() || r.source_job) return false;
+        if (r.table == table_id::job_logs) return true;
+        const auto& open = open_ids_[static_cast<std::size_t>(r.table)];
+        return open.empty() || !open.count(r.id);
+    }
+
+    attempt try_transaction(std::span<staged_row> rows, bool allow_direct, bool& used_direct) {
+        used_direct = false;
         if (auto a = ensure_connected(); !a.ok()) return a;
-        std::array<std::size_t, detail::pg::table_count> counts{};
+        allow_direct = allow_direct && options_.direct_copy;
+        // Per row: 1 = COPY into the real table, 0 = staging + upsert.
+        std::vector<char> direct(rows.size(), 0);
+        std::array<std::size_t, detail::pg::table_count> staged{}, copied{};
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            auto t = static_cast<std::size_t>(rows[i].table);
+            direct[i] = allow_direct && direct_eligible(rows[i]);
+            ++(direct[i] ? copied[t] : staged[t]);
+        }
         std::vector<std::pair<std::string, std::string>> new_pending;
         std::vector<std::string> patched;
+        std::size_t n_direct = 0;
         try {
             pqxx::work tx(*conn_);
-            for (const auto& r : rows) ++counts[static_cast<std::size_t>(r.table)];
-            for (std::size_t t = 0; t < detail::pg::table_count; ++t)
-                if (counts[t]) copy_into_stage(tx, static_cast<table_id>(t), rows);
-            const bool inv = counts[0] != 0, jobs = counts[2] != 0;
+            const bool inv = staged[0] != 0, jobs = staged[2] + copied[2] != 0;
+            // Parents first: each table's rows (direct and staged) are in before the next table's.
             for (std::size_t t = 0; t < detail::pg::table_count; ++t) {
-                if (!counts[t]) continue;
-                tx.exec(sql_.upsert[t]);
-                if (t == 2 && inv) tx.exec(sql_.link_from_stage);
+                if (copied[t]) {
+                    used_direct = true;
+                    copy_rows(tx, static_cast<table_id>(t), rows, direct, 1);
+                    n_direct += copied[t];
+                }
+                if (staged[t]) {
+                    copy_rows(tx, static_cast<table_id>(t), rows, direct, 0);
+                    tx.exec(sql_.upsert[t]);
+                }
+                if (t == 2 && inv && jobs) tx.exec(sql_.link_from_stage);
             }
             if (inv)
                 for (const auto& row : tx.exec(sql_.unlinked_from_stage))
@@ -301,19 +357,52 @@ private:
         }
         ++transactions_;
         rows_written_ += rows.size();
+        rows_direct_ += n_direct;
+        track_open_ids(rows);
         update_pending_links(std::move(new_pending), patched);
         return {};
     }
 
-    void copy_into_stage(pqxx::work& tx, table_id t, std::span<staged_row> rows) {
+    // After a commit: ids written as running/detecting/handling are remembered (their completion must go through
+    // the upsert); final ones are forgotten. Bounded: past max_tracked_open_ids an id is not remembered, and its
+    // completion's direct COPY meets 23505 and is redone through the upsert path (slower, same rows).
+    void track_open_ids(std::span<const staged_row> rows) {
+        for (const auto& r : rows) {
+            if (r.table == table_id::job_logs || r.id.empty()) continue;
+            auto& open = open_ids_[static_cast<std::size_t>(r.table)];
+            const auto& id = r.id;
+            if (r.rank < 2) {
+                if (open_ids_count() < options_.max_tracked_open_ids) open.insert(id);
+                else if (!open_ids_full_logged_) {
+                    log("postgres_sink: more than " + std::to_string(options_.max_tracked_open_ids) +
+                        " rows are running at once; completions beyond that are written through the slower upsert retry");
+                    open_ids_full_logged_ = true;
+                }
+            } else if (!open.empty()) {
+                open.erase(id);
+            }
+        }
+    }
+
+    std::size_t open_ids_count() const {
+        std::size_t n = 0;
+        for (const auto& s : open_ids_) n += s.size();
+        return n;
+    }
+
+    // One COPY (text format) of the rows of table `t` whose `direct` flag is `which`: into the real table
+    // (which = 1) or into its staging table (which = 0).
+    void copy_rows(pqxx::work& tx, table_id t, std::span<staged_row> rows, const std::vector<char>& direct, char which) {
         const auto& def = detail::pg::tables()[static_cast<std::size_t>(t)];
         std::vector<std::string> columns;
         for (const auto& c : def.columns) columns.emplace_back(c.name);
+        // The staging name is a fixed, lower-case identifier; the real table is the quoted schema + fixed name.
+        std::string target = which ? sql_.target[static_cast<std::size_t>(t)] : "eventscope_stage_" + std::string(def.name);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         // tablewriter::write_raw_line sends pre-encoded COPY text (many lines in one PQputCopyData); stream_to
-        // in 6.4 would build a std::string per field. The staging name is a fixed, lower-case identifier.
-        pqxx::tablewriter writer(tx, "eventscope_stage_" + std::string(def.name), columns.begin(), columns.end());
+        // in 6.4 would build a std::string per field.
+        pqxx::tablewriter writer(tx, target, columns.begin(), columns.end());
 #pragma GCC diagnostic pop
         std::string buffer;
         auto send = [&] {
@@ -322,9 +411,9 @@ private:
             writer.write_raw_line(buffer);
             buffer.clear();
         };
-        for (const auto& r : rows) {
-            if (r.table != t) continue;
-            detail::pg::append_copy_line(buffer, r.row, t);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (rows[i].table != t || direct[i] != which) continue;
+            detail::pg::append_copy_line(buffer, rows[i]);
             if (buffer.size() >= (1u << 20)) send();
         }
         send();
@@ -333,13 +422,30 @@ private:
 
     // ---- rows ----------------------------------------------------------------------------------------------
 
+    // Row JSON (write_rows, spool replays): sanitized, then id/status/source_job_id indexed. Record rows are
+    // sanitized as they are encoded.
     static void normalize(staged_row& r) {
+        if (r.rec) return;
+        normalize_json(r);
+        detail::pg::index_row(r);
+    }
+
+    static void normalize_json(staged_row& r) {
         detail::pg::sanitize_json(r.row);
         // source_event_payload is NOT NULL (an empty object when payload capture is off).
         if (r.table == table_id::invocations) {
             auto it = r.row.find("source_event_payload");
             if (it == r.row.end() || it->is_null()) r.row["source_event_payload"] = nlohmann::json::object();
         }
+    }
+
+    // The row JSON of a staged row (made from its record when it has none yet): for the spool and dead letters.
+    static const nlohmann::json& materialize(staged_row& r) {
+        if (r.rec && r.row.is_null()) {
+            r.row = to_row(*r.rec);
+            normalize_json(r);
+        }
+        return r.row;
     }
 
     // ---- source_job_id links -------------------------------------------------------------------------------
@@ -503,6 +609,7 @@ private:
         const std::string job_exists = "EXISTS (SELECT 1 FROM " + target(2) + " j WHERE j.id = s.source_job_id)";
         sql_ = {};
         for (std::size_t t = 0; t < detail::pg::table_count; ++t) {
+            sql_.target[t] = target(t);
             sql_.create_stage.push_back("CREATE TEMP TABLE IF NOT EXISTS " + stage(t) + " (LIKE " + target(t) +
                                         " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
             std::string cols, select, set;
@@ -563,11 +670,11 @@ private:
     }
 
     // Appends rows (those of the current batch not known to be written) to the spool: success while it has room.
-    write_result spool_or_fail(const std::vector<staged_row>& rows, const attempt& why) {
+    write_result spool_or_fail(std::vector<staged_row>& rows, const attempt& why) {
         set_failure(why);
         std::string text;
-        for (const auto& r : rows) {
-            text += r.row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        for (auto& r : rows) {
+            text += materialize(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             text += '\n';
         }
         if (text.empty()) return write_result::success(0, why.message);
@@ -621,11 +728,11 @@ private:
                         ++total.rejected_rows;
                         continue;
                     }
-                    chunk.push_back({*table, std::move(row), 0});
+                    chunk.push_back({*table, std::move(row), 0, nullptr, {}, 2, false});
                 }
                 auto n = chunk.size();
                 for (auto& r : chunk) normalize(r);
-                auto result = write_live(std::move(chunk), false).first;
+                auto result = write_live(std::move(chunk), false, false).first;  // replays: upsert only
                 total.rejected_rows += result.rejected_rows;
                 if (total.first_rejection.empty()) total.first_rejection = result.first_rejection;
                 if (!result.failure.ok()) {
@@ -693,6 +800,7 @@ private:
         std::vector<std::string> create_stage;
         std::array<std::string, detail::pg::table_count> upsert;
         std::string link_from_stage, unlinked_from_stage, link_pending;
+        std::array<std::string, detail::pg::table_count> target;  // "schema".table, for the direct COPY
     };
 
     database_config db_;
@@ -703,6 +811,8 @@ private:
     int backend_pid_ = 0;
     statements sql_;
     std::deque<std::pair<std::string, std::string>> pending_links_;  // (invocation id, source job id)
+    std::array<std::unordered_set<std::string>, detail::pg::table_count> open_ids_;  // written running, not final
+    bool open_ids_full_logged_ = false;
     bool eviction_logged_ = false;
     bool dead_letter_error_logged_ = false;
     bool in_outage_ = false;
@@ -713,6 +823,7 @@ private:
     std::uint64_t next_spool_seq_ = 1;
     std::size_t replay_offset_ = 0;
 
+    std::atomic<std::uint64_t> rows_direct_{0}, direct_retries_{0};
     std::atomic<std::uint64_t> rows_written_{0}, rows_rejected_{0}, rows_spooled_{0}, rows_replayed_{0}, transactions_{0},
         connects_{0}, spool_bytes_{0}, pending_links_count_{0};
 };

@@ -1,10 +1,14 @@
 // Rows for the PostgreSQL sink: the column map of each table (the keys of row_json.hpp), sanitizing for
 // Postgres text/jsonb, COPY text-format encoding, and coalescing of the rows of one id within a write.
+// Two encoders produce the same COPY text: from row JSON (spool replays, write_rows) and straight from the
+// records (write(): no nlohmann::json object per row; strings are sanitized only when needs_sanitizing says so).
 // No libpqxx here: everything in this file is plain data handling.
 #pragma once
 
 #include <array>
+#include <charconv>
 #include <cstddef>
+#include <variant>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <eventscope/detail/utf8.hpp>
+#include <eventscope/records.hpp>
+#include <eventscope/row_json.hpp>
 
 namespace eventscope::detail::pg {
 
@@ -149,13 +155,50 @@ inline int status_rank(const nlohmann::json& row) {
     return 2;
 }
 
-// A row ready for the database: its table, the row JSON, and how many records of the current batch it stands
-// for (coalesced records; 0 for rows replayed from the spool, which the pipeline already counted).
+// A row ready for the database: its table, and either the record it comes from (`rec`, the live path of
+// write(); `row` stays null until a spool or dead-letter line needs it) or the row JSON; how many records of
+// the current batch it stands for (coalesced records; 0 for rows replayed from the spool, which the pipeline
+// already counted); its id ("" when the row has no string id), status rank, and whether it names a
+// source_job_id (invocations).
 struct staged_row {
     table_id table;
     nlohmann::json row;
     std::size_t records = 0;
+    const record* rec = nullptr;
+    std::string id;
+    int rank = 2;
+    bool source_job = false;
 };
+
+inline int status_rank(const record& r) {
+    return std::visit(
+        [](const auto& x) -> int {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, job_log_record>) return 2;
+            else if constexpr (std::is_same_v<T, event_record>)
+                return x.status == event_status::detecting ? 0 : x.status == event_status::handling ? 1 : 2;
+            else return x.status == run_status::running ? 0 : 2;
+        },
+        r);
+}
+
+inline table_id table_of(const record& r) { return static_cast<table_id>(r.index()); }
+
+inline staged_row stage_record(const record& r) {
+    staged_row s{table_of(r), nlohmann::json(), 1, &r, {}, status_rank(r), false};
+    std::visit([&](const auto& x) { s.id = x.id.to_string(); }, r);
+    if (const auto* inv = std::get_if<invocation_record>(&r)) s.source_job = inv->info && inv->info->source_job_id.has_value();
+    return s;
+}
+
+// Fills id/rank/source_job from `row` (the JSON path).
+inline void index_row(staged_row& s) {
+    auto it = s.row.find("id");
+    s.id = it != s.row.end() && it->is_string() ? it->get<std::string>() : std::string();
+    s.rank = status_rank(s.row);
+    auto j = s.row.find("source_job_id");
+    s.source_job = s.table == table_id::invocations && j != s.row.end() && !j->is_null();
+}
 
 // Coalesces rows of the same (table, id): the position of the first, the content of the last (unless the
 // last would move a row back from a final status to a running one). Rows without a string id are kept as
@@ -165,22 +208,197 @@ inline std::vector<staged_row> coalesce(std::vector<staged_row> rows) {
     out.reserve(rows.size());
     std::array<std::unordered_map<std::string, std::size_t>, table_count> seen;
     for (auto& r : rows) {
-        auto it = r.row.find("id");
-        if (it == r.row.end() || !it->is_string()) {
+        if (r.id.empty()) {
             out.push_back(std::move(r));
             continue;
         }
         auto& index = seen[static_cast<std::size_t>(r.table)];
-        auto [pos, inserted] = index.try_emplace(it->get<std::string>(), out.size());
+        auto [pos, inserted] = index.try_emplace(r.id, out.size());
         if (inserted) {
             out.push_back(std::move(r));
             continue;
         }
         auto& kept = out[pos->second];
         kept.records += r.records;
-        if (status_rank(r.row) >= status_rank(kept.row)) kept.row = std::move(r.row);
+        if (r.rank >= kept.rank) {
+            kept.row = std::move(r.row);
+            kept.rec = r.rec;
+            kept.rank = r.rank;
+            kept.source_job = r.source_job;
+        }
     }
     return out;
+}
+
+// ---- COPY text straight from records (must equal append_copy_line(normalized to_row(record))) -------------
+
+inline bool json_needs_sanitizing(const nlohmann::json& j) {
+    if (j.is_string()) return needs_sanitizing(j.get_ref<const std::string&>(), true);
+    if (j.is_array()) {
+        for (const auto& e : j)
+            if (json_needs_sanitizing(e)) return true;
+    } else if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it)
+            if (needs_sanitizing(it.key(), true) || json_needs_sanitizing(it.value())) return true;
+    }
+    return false;
+}
+
+namespace enc {
+
+inline void null(std::string& out) { out += "\\N"; }
+inline void text(std::string& out, std::string_view s) {
+    if (needs_sanitizing(s, true)) append_copy_escaped(out, sanitize_utf8(s, true));
+    else append_copy_escaped(out, s);
+}
+inline void opt_text(std::string& out, std::string_view s) { s.empty() ? null(out) : text(out, s); }
+inline void id(std::string& out, const uuid& u) {
+    char buf[36];
+    u.write_to(buf);
+    out.append(buf, 36);
+}
+inline void opt_id(std::string& out, const std::optional<uuid>& u) { u ? id(out, *u) : null(out); }
+inline void ts(std::string& out, std::int64_t ns) { out += format_timestamp(ns); }
+inline void integer(std::string& out, std::int64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+inline void duration(std::string& out, std::int64_t from, std::int64_t to) {
+    auto d = duration_ms(from, to);
+    d ? integer(out, *d) : null(out);
+}
+inline void boolean(std::string& out, bool b) { out += b ? "true" : "false"; }
+inline void json(std::string& out, const nlohmann::json& j) {
+    if (j.is_null()) return null(out);
+    if (json_needs_sanitizing(j)) {
+        nlohmann::json copy = j;
+        sanitize_json(copy);
+        append_copy_escaped(out, copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    } else {
+        append_copy_escaped(out, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+}
+inline void error_text(std::string& out, const error_info* e) {
+    if (!e) return null(out);
+    if (e->message.empty()) text(out, e->type);
+    else text(out, e->type + ": " + e->message);
+}
+inline void tab(std::string& out) { out += '\t'; }
+
+inline void line(std::string& out, const invocation_record& r) {
+    static const invocation_info no_info;
+    const invocation_info& info = r.info ? *r.info : no_info;
+    const error_info* e = r.error.get();
+    id(out, r.id); tab(out);
+    ts(out, r.started); tab(out);
+    ts(out, r.ended ? r.ended : r.started); tab(out);
+    text(out, info.correlation_id); tab(out);
+    text(out, to_string(info.correlation_from)); tab(out);
+    text(out, info.source_function); tab(out);
+    opt_text(out, info.source_table); tab(out);
+    opt_text(out, info.source_operation); tab(out);
+    opt_text(out, info.source_system); tab(out);
+    opt_id(out, info.source_job_id); tab(out);
+    opt_id(out, info.source_event_id); tab(out);
+    if (info.source_event_payload.is_null()) out += "{}";  // NOT NULL: an empty object when capture is off
+    else json(out, info.source_event_payload);
+    tab(out);
+    info.source_event_time_ns ? ts(out, *info.source_event_time_ns) : null(out); tab(out);
+    opt_text(out, info.source_user_email); tab(out);
+    opt_text(out, info.source_user_role); tab(out);
+    duration(out, r.started, r.ended); tab(out);
+    integer(out, r.events_detected_count); tab(out);
+    integer(out, r.total_jobs_run); tab(out);
+    integer(out, r.total_jobs_succeeded); tab(out);
+    integer(out, r.total_jobs_failed); tab(out);
+    info.auto_load_modules ? boolean(out, *info.auto_load_modules) : null(out); tab(out);
+    opt_text(out, info.event_modules_directory); tab(out);
+    text(out, to_string(r.status)); tab(out);
+    e ? text(out, e->message) : null(out); tab(out);
+    e ? opt_text(out, e->stack) : null(out); tab(out);
+    e ? opt_text(out, e->type) : null(out); tab(out);
+    if (!info.payload_errors.empty()) {
+        nlohmann::json context = r.context_data ? *r.context_data : nlohmann::json(nullptr);
+        if (!context.is_object()) context = nlohmann::json::object();
+        context["payload_errors"] = info.payload_errors;
+        json(out, context);
+    } else if (r.context_data) {
+        json(out, *r.context_data);
+    } else {
+        null(out);
+    }
+    out += '\n';
+}
+
+inline void line(std::string& out, const event_record& r) {
+    bool decided = r.detected_at != 0;
+    id(out, r.id); tab(out);
+    ts(out, r.started); tab(out);
+    ts(out, r.ended ? r.ended : (decided ? r.detected_at : r.started)); tab(out);
+    id(out, r.invocation_id); tab(out);
+    text(out, correlation_id_of(r.info)); tab(out);
+    text(out, r.event_name.view()); tab(out);
+    r.event_module_path ? text(out, *r.event_module_path) : null(out); tab(out);
+    boolean(out, r.detected); tab(out);
+    decided ? duration(out, r.started, r.detected_at) : duration(out, r.started, r.ended); tab(out);
+    decided && r.detected ? duration(out, r.detected_at, r.ended) : null(out); tab(out);
+    error_text(out, r.detection_error.get()); tab(out);
+    r.detection_error ? opt_text(out, r.detection_error->stack) : null(out); tab(out);
+    error_text(out, r.handler_error.get()); tab(out);
+    r.handler_error ? opt_text(out, r.handler_error->stack) : null(out); tab(out);
+    integer(out, r.jobs_count); tab(out);
+    integer(out, r.jobs_succeeded); tab(out);
+    integer(out, r.jobs_failed); tab(out);
+    text(out, to_string(r.status));
+    out += '\n';
+}
+
+inline void line(std::string& out, const job_record& r) {
+    const job_details* d = r.details.get();
+    const error_info* e = d && d->error ? d->error.get() : nullptr;
+    id(out, r.id); tab(out);
+    ts(out, r.started); tab(out);
+    ts(out, r.ended ? r.ended : r.started); tab(out);
+    id(out, r.invocation_id); tab(out);
+    id(out, r.event_execution_id); tab(out);
+    text(out, correlation_id_of(r.info)); tab(out);
+    text(out, r.job_name.view()); tab(out);
+    d ? opt_text(out, d->job_function_name) : null(out); tab(out);
+    d && d->job_options ? json(out, *d->job_options) : null(out); tab(out);
+    duration(out, r.started, r.ended); tab(out);
+    text(out, to_string(r.status)); tab(out);
+    d && d->result ? json(out, *d->result) : null(out); tab(out);
+    e ? text(out, e->message) : null(out); tab(out);
+    e ? opt_text(out, e->stack) : null(out); tab(out);
+    e ? opt_text(out, e->type) : null(out);
+    out += '\n';
+}
+
+inline void line(std::string& out, const job_log_record& r) {
+    id(out, r.id); tab(out);
+    ts(out, r.logged_at); tab(out);
+    id(out, r.job_execution_id); tab(out);
+    id(out, r.invocation_id); tab(out);
+    text(out, correlation_id_of(r.info)); tab(out);
+    text(out, to_string(r.level)); tab(out);
+    text(out, r.message); tab(out);
+    r.data ? json(out, *r.data) : null(out); tab(out);
+    ts(out, r.logged_at);
+    out += '\n';
+}
+
+}  // namespace enc
+
+// One COPY line (with its newline) of a record: the same text as append_copy_line of its normalized row.
+inline void append_copy_line(std::string& out, const record& r) {
+    std::visit([&](const auto& x) { enc::line(out, x); }, r);
+}
+
+// One COPY line of a staged row, whichever form it holds.
+inline void append_copy_line(std::string& out, const staged_row& r) {
+    if (r.rec && r.row.is_null()) append_copy_line(out, *r.rec);
+    else append_copy_line(out, r.row, r.table);
 }
 
 }  // namespace eventscope::detail::pg

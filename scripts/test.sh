@@ -72,7 +72,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite core "$build/tests/core_tests" --report_level=short
 run_suite core-asan "$asan_build/tests/core_tests" --report_level=short
 run_suite postgres "$build/tests/postgres/postgres_tests" --report_level=short
-run_suite postgres-asan "$asan_build/tests/postgres/postgres_tests" --report_level=short
+# Full unwinding on malloc so that the one third-party suppression (tests/lsan.supp) matches its exact frame.
+run_suite postgres-asan env ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" \
+  "$asan_build/tests/postgres/postgres_tests" --report_level=short
 run_suite cmake-consumers bash "$root/tests/cmake/run.sh"
 run_suite sql bash "$root/tests/sql/run.sh"
 run_suite console-server bash -c "cd '$root/dashboard/server' && npm test"

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
+#include <tuple>
+#include <utility>
 #include <memory>
 #include <mutex>
 
@@ -50,14 +53,13 @@ public:
 
     void refine() {
 #ifdef EVENTSCOPE_HAS_TSC
-        auto steady = steady_ns();
-        if (steady - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
+        if (steady_ns() - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
         std::lock_guard lock(refine_mutex_);  // pipeline threads of several observers
+        auto [t, steady] = paired_read();
         if (steady - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
         last_refine_steady_ns_.store(steady, std::memory_order_relaxed);
         std::size_t n = count_.load(std::memory_order_relaxed);
         if (n == max_segments) return;  // hours into the run: the rate estimate no longer improves measurably
-        auto t = now_tick();
         if (t <= anchor_tick_) return;
         segments_[n] = segment{t, segments_[n - 1].convert(t),
                                static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)};
@@ -78,22 +80,39 @@ private:
     static constexpr std::size_t max_segments = 4096;  // 5.7 hours of refinement
 
     tick_clock() : segments_(std::make_unique<segment[]>(max_segments)) {
-        anchor_tick_ = now_tick();
-        anchor_steady_ns_ = steady_ns();
+        std::tie(anchor_tick_, anchor_steady_ns_) = paired_read();
         auto anchor_unix = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
         double rate = 1.0;
 #ifdef EVENTSCOPE_HAS_TSC
         // A first estimate over ~5 ms (relative error ~1e-5) so that the earliest records convert sensibly.
-        std::int64_t steady = 0;
-        while ((steady = steady_ns()) - anchor_steady_ns_ < 5'000'000) {
+        while (steady_ns() - anchor_steady_ns_ < 5'000'000) {
         }
-        rate = static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(now_tick() - anchor_tick_);
+        auto [t, steady] = paired_read();
+        rate = static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_);
 #endif
         segments_[0] = segment{anchor_tick_, anchor_unix, rate};
         count_.store(1, std::memory_order_release);
         last_refine_steady_ns_.store(anchor_steady_ns_);
+    }
+
+    // A tick and a steady-clock reading taken at (nearly) the same instant: the tick is the midpoint of two
+    // reads around the clock call, from the tightest of a few tries, so that a preemption between the two
+    // reads (common on a loaded machine) cannot skew the rate.
+    static std::pair<tick, std::int64_t> paired_read() noexcept {
+        std::pair<tick, std::int64_t> best{};
+        tick best_gap = std::numeric_limits<tick>::max();
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            tick before = now_tick();
+            std::int64_t steady = steady_ns();
+            tick after = now_tick();
+            if (after - before < best_gap) {
+                best_gap = after - before;
+                best = {before + (after - before) / 2, steady};
+            }
+        }
+        return best;
     }
 
     static std::int64_t steady_ns() noexcept {

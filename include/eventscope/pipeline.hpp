@@ -131,14 +131,24 @@ public:
 
     pipeline_stats stats() const {
         pipeline_stats s;
-        // Read the sinks' side first so that a concurrent push can only make `recorded` larger, never smaller.
-        s.written = written_.load(std::memory_order_acquire);
-        s.rejected = rejected_.load(std::memory_order_acquire);
-        s.lost_at_shutdown = lost_at_shutdown_.load(std::memory_order_acquire);
-        s.in_flight = inflight_size_.load(std::memory_order_acquire);
-        s.queue_depth = ring_.size();
-        s.dropped_buffer_full = dropped_full_.load(std::memory_order_acquire);
-        s.recorded = ring_.pushed() + s.dropped_buffer_full;
+        // The pipeline thread moves records between the ring, the in-flight batch and the written count inside
+        // an odd `accounting_` window: retry until a read saw none, so the counters agree with each other.
+        for (;;) {
+            auto before = accounting_.load(std::memory_order_seq_cst);
+            if (before & 1) {
+                std::this_thread::yield();
+                continue;
+            }
+            // The sink's side first, so that a concurrent push can only make `recorded` larger, never smaller.
+            s.written = written_.load(std::memory_order_seq_cst);
+            s.rejected = rejected_.load(std::memory_order_seq_cst);
+            s.lost_at_shutdown = lost_at_shutdown_.load(std::memory_order_seq_cst);
+            s.in_flight = inflight_size_.load(std::memory_order_seq_cst);
+            s.queue_depth = ring_.size();
+            s.dropped_buffer_full = dropped_full_.load(std::memory_order_seq_cst);
+            s.recorded = ring_.pushed() + s.dropped_buffer_full;
+            if (accounting_.load(std::memory_order_seq_cst) == before) break;
+        }
         s.dropped = s.dropped_buffer_full + s.rejected + s.lost_at_shutdown;
         s.retried = retried_.load(std::memory_order_relaxed);
         s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
@@ -184,11 +194,15 @@ private:
         for (;;) {
             if (inflight_.empty()) {
                 record r;
-                while (inflight_.size() < batch_size_ && ring_.try_pop(r)) {
+                for (;;) {
+                    accounting_.fetch_add(1, std::memory_order_seq_cst);
+                    bool taken = inflight_.size() < batch_size_ && ring_.try_pop(r);
+                    if (taken) inflight_size_.store(inflight_.size() + 1, std::memory_order_seq_cst);
+                    accounting_.fetch_add(1, std::memory_order_seq_cst);
+                    if (!taken) break;
                     detail::stamp(r, tick_clock::instance(), invocations_);
                     inflight_.push_back(std::move(r));
                 }
-                inflight_size_.store(inflight_.size(), std::memory_order_release);
                 if (inflight_.empty()) break;
             }
             if (!write_inflight()) return;
@@ -213,11 +227,13 @@ private:
         }
         if (result.ok) {
             auto n = inflight_.size();
-            rejected_.fetch_add(result.rejected, std::memory_order_release);
-            written_.fetch_add(n - result.rejected, std::memory_order_release);
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
+            rejected_.fetch_add(result.rejected, std::memory_order_seq_cst);
+            written_.fetch_add(n - result.rejected, std::memory_order_seq_cst);
+            inflight_size_.store(0, std::memory_order_seq_cst);
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
             batches_.fetch_add(1, std::memory_order_relaxed);
             inflight_.clear();
-            inflight_size_.store(0, std::memory_order_release);
             attempt_ = 0;
             if (!result.error.empty()) set_error(result.error);
             return true;
@@ -239,11 +255,14 @@ private:
         if (stopping_) {
             // The sink stays unavailable through shutdown: count everything that is left as lost, loudly.
             record r;
-            std::size_t lost = inflight_.size();
+            std::size_t lost = 0;
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
             while (ring_.try_pop(r)) ++lost;
+            lost += inflight_.size();
+            lost_at_shutdown_.fetch_add(lost, std::memory_order_seq_cst);
+            inflight_size_.store(0, std::memory_order_seq_cst);
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
             inflight_.clear();
-            inflight_size_.store(0, std::memory_order_release);
-            lost_at_shutdown_.fetch_add(lost, std::memory_order_release);
             std::fprintf(stderr, "eventscope: %zu records lost at shutdown, the sink kept failing: %s\n", lost, result.error.c_str());
         }
         complete_waiters(false);
@@ -273,6 +292,7 @@ private:
     alignas(detail::cache_line) std::atomic<std::uint64_t> written_{0};
     std::atomic<std::uint64_t> rejected_{0}, lost_at_shutdown_{0}, retried_{0}, failed_batches_{0}, batches_{0};
     std::atomic<std::size_t> inflight_size_{0};
+    std::atomic<std::uint64_t> accounting_{0};  // odd while the pipeline thread moves records between counters
     std::atomic<bool> stopped_{false};
 
     // Pipeline-thread state.

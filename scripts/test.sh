@@ -11,7 +11,7 @@ build=${EVENTSCOPE_BUILD_DIR:-$root/build}
 asan_build=${EVENTSCOPE_ASAN_BUILD_DIR:-$root/build-asan}
 artifacts=${EVENTSCOPE_ARTIFACTS_DIR:-$build/test-artifacts}
 jobs=${EVENTSCOPE_JOBS:-2}
-SUITES=(core core-asan postgres postgres-asan cmake-consumers sql console-server dashboard demo e2e bench-smoke)
+SUITES=(core core-asan postgres postgres-asan cmake-consumers sql console-server dashboard demo service e2e bench-smoke)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${SUITES[@]}")
 
@@ -37,7 +37,7 @@ run_suite() {  # name, command...
   record "$name" "${PIPESTATUS[0]}"
 }
 
-if wants_any core postgres cmake-consumers demo e2e bench-smoke; then
+if wants_any core postgres cmake-consumers demo service e2e bench-smoke; then
   step "building (RelWithDebInfo) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$artifacts/configure.log" 2>&1 \
     && cmake --build "$build" -j"$jobs" 2>&1 | tee "$artifacts/build.log" | grep -E '^\[ *[0-9]+%\] (Built|Linking)|error|warning' 
@@ -80,6 +80,7 @@ run_suite sql bash "$root/tests/sql/run.sh"
 run_suite console-server bash -c "cd '$root/dashboard/server' && npm test"
 run_suite dashboard bash -c "cd '$root/dashboard' && npm test && npm run build"
 run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
+run_suite service python3 "$root/tests/service/check_service.py" --binary "$build/examples/detector_service"
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
 run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build'"
 

@@ -43,7 +43,14 @@ public:
 const std::vector<std::string>& app_columns(const std::string& table);
 bool app_table_triggers(const std::string& table);  // orders, payments, users: yes; notifications: no
 
-std::unique_ptr<app_store> make_memory_store();
+// The in-process store stands in for the application's database, so it keeps what a long-running service can
+// afford: the newest `max_rows_per_table` rows of each table, and captured changes only when someone takes them
+// (the demo driver, playing Hasura). Serving real deliveries, Hasura keeps its own event log.
+struct memory_store_options {
+    bool capture_changes = true;
+    std::size_t max_rows_per_table = 10'000;
+};
+std::unique_ptr<app_store> make_memory_store(memory_store_options options = {});
 // Connects to `url` and creates the tables and capture triggers if missing. Throws on failure.
 std::unique_ptr<app_store> make_postgres_store(const std::string& url);
 

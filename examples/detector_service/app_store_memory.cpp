@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -37,7 +38,12 @@ const table_spec& spec(const std::string& table) {
 
 class memory_store final : public app_store {
 public:
-    std::string describe() const override { return "in-process tables"; }
+    explicit memory_store(memory_store_options options) : options_(options) {}
+
+    std::string describe() const override {
+        return "in-process tables (newest " + std::to_string(options_.max_rows_per_table) + " rows per table" +
+               (options_.capture_changes ? ", changes captured" : "") + ")";
+    }
 
     nlohmann::json insert(const std::string& table, const nlohmann::json& row) override {
         const auto& s = spec(table);
@@ -45,8 +51,8 @@ public:
         std::string id = id_of(normalized);
         std::lock_guard lock(mutex_);
         auto& t = tables_[table];
-        if (t.count(id)) throw std::runtime_error("duplicate key value violates unique constraint \"" + table + "_pkey\" (id=" + id + ")");
-        t[id] = normalized;
+        if (t.rows.count(id)) throw std::runtime_error("duplicate key value violates unique constraint \"" + table + "_pkey\" (id=" + id + ")");
+        t.add(id, normalized, options_.max_rows_per_table);
         capture(table, "INSERT", nullptr, normalized);
         return normalized;
     }
@@ -56,12 +62,12 @@ public:
         const auto& s = spec(table);
         std::lock_guard lock(mutex_);
         auto& t = tables_[table];
-        auto it = t.find(id);
-        if (it == t.end()) {
+        auto it = t.rows.find(id);
+        if (it == t.rows.end()) {
             auto seeded = normalize(s, base.is_object() ? base : nlohmann::json::object());
             seeded["id"] = id;
             if (changes.contains("updated_by")) seeded["updated_by"] = changes["updated_by"];  // the writer, from the first row on
-            it = t.emplace(id, seeded).first;
+            it = t.add(id, seeded, options_.max_rows_per_table);
             capture(table, "INSERT", nullptr, seeded);
         }
         auto old_row = it->second;
@@ -76,8 +82,8 @@ public:
         std::lock_guard lock(mutex_);
         auto t = tables_.find(table);
         if (t == tables_.end()) return std::nullopt;
-        auto it = t->second.find(id);
-        if (it == t->second.end()) return std::nullopt;
+        auto it = t->second.rows.find(id);
+        if (it == t->second.rows.end()) return std::nullopt;
         return it->second;
     }
 
@@ -89,6 +95,21 @@ public:
     }
 
 private:
+    // Rows by id, and their ids oldest first so that the oldest is dropped at the cap.
+    struct table_rows {
+        std::map<std::string, nlohmann::json> rows;
+        std::deque<std::string> insertion_order;
+
+        std::map<std::string, nlohmann::json>::iterator add(const std::string& id, nlohmann::json row, std::size_t cap) {
+            while (!insertion_order.empty() && rows.size() >= cap) {
+                rows.erase(insertion_order.front());
+                insertion_order.pop_front();
+            }
+            insertion_order.push_back(id);
+            return rows.emplace(id, std::move(row)).first;
+        }
+    };
+
     static nlohmann::json normalize(const table_spec& s, const nlohmann::json& row) {
         nlohmann::json out = nlohmann::json::object();
         for (const auto& c : s.columns) out[c] = row.is_object() && row.contains(c) ? row[c] : nlohmann::json(nullptr);
@@ -101,7 +122,7 @@ private:
         return row["id"].get<std::string>();
     }
     void capture(const std::string& table, const char* op, nlohmann::json old_row, nlohmann::json new_row) {
-        if (!spec(table).triggers) return;
+        if (!options_.capture_changes || !spec(table).triggers) return;
         row_change c;
         c.seq = ++seq_;
         c.event_id = eventscope::new_random_uuid().to_string();
@@ -113,8 +134,9 @@ private:
         log_.push_back(std::move(c));
     }
 
+    const memory_store_options options_;
     std::mutex mutex_;
-    std::map<std::string, std::map<std::string, nlohmann::json>> tables_;
+    std::map<std::string, table_rows> tables_;
     std::vector<row_change> log_;
     std::int64_t seq_ = 0;
 };
@@ -136,6 +158,9 @@ std::string hasura_time_now() {
     return buf;
 }
 
-std::unique_ptr<app_store> make_memory_store() { return std::make_unique<memory_store>(); }
+std::unique_ptr<app_store> make_memory_store(memory_store_options options) {
+    if (options.max_rows_per_table == 0) throw std::invalid_argument("app store: max_rows_per_table must be at least 1");
+    return std::make_unique<memory_store>(options);
+}
 
 }  // namespace demo

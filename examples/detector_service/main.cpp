@@ -26,6 +26,7 @@
 
 #include "driver.hpp"
 #include "http.hpp"
+#include "routes.hpp"
 #include "service.hpp"
 
 #ifndef EVENTSCOPE_EXAMPLE_PAYLOAD_DIR
@@ -42,8 +43,11 @@ const char* const usage = R"(usage: detector_service [options]
   --db-url URL          postgres sink: the observability database (or OBSERVABILITY_DB_URL)
   --schema NAME         observability schema (default event_detector_observability)
   --app-db-url URL      the application tables (orders, payments, users) in PostgreSQL (default: in-process)
+  --app-max-rows N      in-process tables: rows kept per table, oldest dropped first (default 10000)
   --job-threads N       thread pool for jobs (default 8)
   --http-threads N      HTTP I/O threads (default 4)
+  --max-body-bytes N    larger deliveries are answered 413 and logged (default 33554432 = 32 MiB)
+  --max-connections N   open HTTP connections at once (default: the file-descriptor limit minus 64)
   --demo                run the demo driver against the service, print the report, exit
   --payloads DIR        demo: payload corpus (default: the source tree's examples/payloads)
   --users N, --orders N demo: how many users and orders to seed (default 12, 40)
@@ -62,7 +66,8 @@ struct cli {
 }
 
 cli parse(int argc, char** argv) {
-    static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "job-threads", "http-threads",
+    static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows", "job-threads", "http-threads",
+                                                "max-body-bytes", "max-connections",
                                                 "payloads", "users", "orders", "report", "service-log"};
     cli c;
     for (int i = 1; i < argc; ++i) {
@@ -191,22 +196,23 @@ int main(int argc, char** argv) {
             fail_usage("--app-db-url needs a build with libpqxx");
 #endif
         } else {
-            app = demo::make_memory_store();
+            app = demo::make_memory_store({.capture_changes = args.demo,
+                                           .max_rows_per_table = static_cast<std::size_t>(number(args, "app-max-rows", 10'000, 1, 100'000'000))});
         }
 
         demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
         demo::http_server server(
             value(args, "bind", "127.0.0.1"), port,
             [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
-                if (target == "/healthz") return {200, R"({"status":"ok"})"};
-                if (method != "POST") return {405, R"({"error":"POST a Hasura event-trigger payload to /events/<source_function>"})"};
-                std::string fn = "detector-service";
-                if (target.rfind("/events/", 0) == 0 && target.size() > 8) fn = target.substr(8);
-                if (auto q = fn.find('?'); q != std::string::npos) fn.resize(q);
-                auto r = service.handle(fn, body);
+                auto route = demo::classify_request(method, target);
+                if (route.what == demo::route::kind::refused) return route.refusal;
+                if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
+                auto r = service.handle(route.source_function, body);
                 return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
             },
-            static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)));
+            static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
+            static_cast<std::size_t>(number(args, "max-body-bytes", static_cast<int>(demo::http_server::default_body_limit), 1024, 1 << 30)),
+            static_cast<std::size_t>(number(args, "max-connections", 0, 1, 1 << 20)));
 
         if (!args.demo) {
             say("detector_service listening on http://127.0.0.1:" + std::to_string(server.port()) + "/events/<source_function>  (sink: " +

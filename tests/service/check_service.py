@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""The example detector service as an operator meets it: real process, real sockets on 127.0.0.1, JSON-lines sink.
+
+  check_service.py --binary build/examples/detector_service [--payloads examples/payloads]
+
+Checks delivery limits (large deliveries recorded, oversized ones refused and logged, paths validated before
+they reach the recorder), behaviour out of file descriptors (no spinning accept loop, /healthz still answers),
+the connection cap, and that memory stays flat over thousands of deliveries outside --demo.
+Prints ok/not ok lines and ends with "N passed, M failed"; exits non-zero on any failure.
+"""
+import argparse
+import copy
+import http.client
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+passed = failed = 0
+
+
+def check(condition, what, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok - {what}")
+    else:
+        failed += 1
+        print(f"not ok - {what}" + (f" ({detail})" if detail else ""))
+
+
+class Service:
+    """One detector_service process writing JSON lines to a file; stdout+stderr to a log file."""
+
+    def __init__(self, binary, workdir, name, extra=(), nofile=None):
+        self.records = os.path.join(workdir, f"{name}.jsonl")
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log = open(self.log_path, "w")
+        argv = [binary, "--port", "0", "--out", self.records, *extra]
+        def limit_descriptors():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=limit_descriptors if nofile is not None else None)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            text = open(self.log_path).read()
+            if "listening on http://127.0.0.1:" in text:
+                self.port = int(text.split("listening on http://127.0.0.1:")[1].split("/")[0])
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"service exited: {text}")
+            time.sleep(0.05)
+        raise RuntimeError("service did not start")
+
+    def request(self, method, target, body=None, timeout=10):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, target, body)
+            r = c.getresponse()
+            return r.status, r.read().decode("utf-8", "replace")
+        finally:
+            c.close()
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kb(self):
+        for line in open(f"/proc/{self.proc.pid}/status"):
+            if line.startswith("VmRSS"):
+                return int(line.split()[1])
+        return 0
+
+    def log_text(self):
+        return open(self.log_path, errors="replace").read()
+
+    def stop(self):
+        """SIGTERM, then the records it flushed on the way out."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        rows = []
+        if os.path.exists(self.records):
+            for line in open(self.records, errors="replace"):
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    pass
+        return rows
+
+
+def delivery_limits(binary, payloads, workdir):
+    base = json.load(open(os.path.join(payloads, "db-orders--update-shipped-with-tracking-token.json")))
+    big = copy.deepcopy(base)
+    big["id"] = "0a7f2c56-1d2e-4b8a-9c3d-000000000002"
+    # A row with a 2 MB text column: Hasura sends old and new images, each in full.
+    big["event"]["data"]["new"]["notes"] = "n" * (2 << 20)
+    big_body = json.dumps(big).encode()
+
+    svc = Service(binary, workdir, "limits")
+    status, _ = svc.request("POST", "/events/db-orders-large", big_body)
+    check(status == 200, "a well-formed 2 MB Hasura delivery is answered 200", f"got {status}")
+    long_path = "/events/" + "f" * 6000
+    status, body = svc.request("POST", long_path, json.dumps(base).encode())
+    check(status == 400 and "source function" in body, "a 6,000-character source function in the path is refused with 400 and a reason",
+          f"got {status} {body[:120]}")
+    status, body = svc.request("POST", "/events/orders%20x", json.dumps(base).encode())
+    check(status == 400, "a source function outside A-Z a-z 0-9 . _ - is refused with 400", f"got {status}")
+    status, body = svc.request("POST", "/webhook", json.dumps(base).encode())
+    check(status == 404 and "/events/" in body, "a POST to any other path is 404 and names the delivery path", f"got {status} {body[:120]}")
+    status, _ = svc.request("GET", "/events/db-orders")
+    check(status == 405, "GET on a delivery path is 405", f"got {status}")
+    status, body = svc.request("GET", "/healthz")
+    check(status == 200, "GET /healthz answers 200", f"got {status}")
+    status, body = svc.request("GET", "/healthz?probe=1")
+    check(status == 200, "GET /healthz with a query string answers 200", f"got {status}")
+    rows = svc.stop()
+    functions = [r.get("source_function") for r in rows if "source_function" in r]
+    check("db-orders-large" in functions, "the 2 MB delivery is recorded (an invocation row for its source function)")
+    check(all(f is None or len(f) <= 128 for f in functions) and not any(f and f.startswith("fff") for f in functions),
+          "nothing refused by the path check reached the recorder", f"functions seen: {sorted(set(f[:40] for f in functions if f))[:5]}")
+
+    svc = Service(binary, workdir, "limits-small", ["--max-body-bytes", "1048576"])
+    status, body = svc.request("POST", "/events/db-orders-large", big_body)
+    check(status == 413, "over --max-body-bytes a delivery is answered 413", f"got {status}")
+    status, _ = svc.request("POST", "/events/db-orders", json.dumps(base).encode())
+    check(status == 200, "a delivery under the limit still works after a 413", f"got {status}")
+    svc.stop()
+    log = svc.log_text()
+    check("--max-body-bytes" in log and "413" in log, "the refused oversized delivery is logged, naming the setting",
+          log[-300:])
+
+
+def out_of_descriptors(binary, workdir):
+    # 128 descriptors and 200 idle keep-alive connections: accept() fails with EMFILE while connections wait.
+    svc = Service(binary, workdir, "emfile", nofile=128)
+    sockets = []
+    for _ in range(200):
+        s = socket.socket()
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", svc.port))
+            sockets.append(s)
+        except OSError:
+            break
+    time.sleep(0.5)
+    c0, t0 = svc.cpu_seconds(), time.time()
+    time.sleep(3)
+    share = (svc.cpu_seconds() - c0) / (time.time() - t0)
+    check(share < 0.25, "out of file descriptors, the service does not spin (CPU share over 3 s below 25 %)", f"share {share:.2f}")
+    try:
+        status, _ = svc.request("GET", "/healthz", timeout=5)
+    except OSError as e:
+        status = str(e)
+    check(status == 200, "with 200 idle connections and 128 descriptors, /healthz still answers", f"got {status}")
+    for s in sockets:
+        s.close()
+    svc.stop()
+    log = svc.log_text()
+    trouble = [l for l in log.splitlines() if "cannot accept connections" in l or "refused a request" in l]
+    check(len(trouble) <= 6, "the overload is logged at a bounded rate", f"{len(trouble)} lines")
+
+
+def connection_cap(binary, workdir):
+    svc = Service(binary, workdir, "cap", ["--max-connections", "4"])
+    idle = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+        idle.append(s)
+    time.sleep(0.3)
+    status, _ = svc.request("GET", "/healthz", timeout=5)
+    check(status == 200, "at the connection cap, a new connection replaces an idle one", f"got {status}")
+    closed = 0
+    for s in idle:
+        s.settimeout(2)
+        try:
+            if s.recv(1) == b"":
+                closed += 1
+        except OSError:
+            closed += 1
+    check(closed >= 1, "the longest-idle connection was closed to make room", f"{closed} closed")
+    for s in idle:
+        s.close()
+    # Four connections each in the middle of a request are not idle: the fifth is refused with 503.
+    busy = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+        s.sendall(b"POST /events/db-orders HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        busy.append(s)
+    time.sleep(0.3)
+    status, body = svc.request("GET", "/healthz", timeout=5)
+    check(status == 503, "at the cap with every connection busy, a new one is answered 503", f"got {status} {body[:80]}")
+    for s in busy:
+        s.close()
+    svc.stop()
+
+
+def flat_memory(binary, payloads, workdir):
+    body = open(os.path.join(payloads, "db-orders--update-shipped-with-tracking-token.json"), "rb").read()
+    svc = Service(binary, workdir, "memory", ["--app-max-rows", "500"])
+
+    def blast(n, threads=16):
+        errors = []
+
+        def worker(k):
+            c = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=30)
+            for _ in range(k):
+                c.request("POST", "/events/db-orders", body)
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(r.status)
+            c.close()
+
+        ts = [threading.Thread(target=worker, args=(n // threads,)) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return errors
+
+    errors = blast(3000)  # warm-up: allocator pools, thread stacks, the app tables up to their cap
+    before = svc.rss_kb()
+    errors += blast(6000)
+    after = svc.rss_kb()
+    svc.stop()
+    check(not errors, "6,000 deliveries outside --demo answered 200", f"{len(errors)} errors")
+    per_request = (after - before) * 1024 / 6000
+    check(per_request < 200, "memory stays flat outside --demo (RSS growth per delivery under 200 B)",
+          f"{before} KB -> {after} KB, {per_request:.0f} B per delivery")
+    print(f"# RSS {before} KB -> {after} KB over 6,000 deliveries ({per_request:.0f} B each)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--payloads", default=os.path.join(os.path.dirname(__file__), "..", "..", "examples", "payloads"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="eventscope-service-test.") as workdir:
+        for part in (lambda: delivery_limits(args.binary, args.payloads, workdir),
+                     lambda: out_of_descriptors(args.binary, workdir),
+                     lambda: connection_cap(args.binary, workdir),
+                     lambda: flat_memory(args.binary, args.payloads, workdir)):
+            try:
+                part()
+            except Exception as e:  # a crashed part is a failure, and the others still run
+                check(False, "test part completed", repr(e))
+    print(f"{passed} passed, {failed} failed")
+    raise SystemExit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ import { findColumnByGqlOrSql } from './model.js';
 import { metaOf, type RoleSchema } from './schema.js';
 
 export interface Limits { maxDepth: number; maxRows: number }
+export interface OutputOptions { stringifyNumeric: boolean; booleanNullCollapse: boolean }
 export type Session = Record<string, string>; // lower-cased x-hasura-* keys
 
 export const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -26,6 +27,7 @@ const TEXT_OPS: Record<string, string> = {
   _like: 'LIKE', _nlike: 'NOT LIKE', _ilike: 'ILIKE', _nilike: 'NOT ILIKE', _similar: 'SIMILAR TO', _nsimilar: 'NOT SIMILAR TO',
   _regex: '~', _iregex: '~*', _nregex: '!~', _niregex: '!~*',
 };
+const BIG_NUMS = new Set(['bigint', 'numeric', 'float8', 'money']);
 const COLUMN_CMP: Record<string, string> = { _ceq: '=', _cne: '<>', _cgt: '>', _clt: '<', _cgte: '>=', _clte: '<=' };
 
 /** A row in scope: `row` is an SQL expression of the table's composite type, `col` gives a column. */
@@ -54,6 +56,7 @@ export class Compiler {
     private readonly variables: Record<string, unknown>,
     private readonly session: Session,
     private readonly limits: Limits,
+    private readonly output: OutputOptions = { stringifyNumeric: false, booleanNullCollapse: false },
   ) {}
 
   private alias(p: string) { return `_${p}${++this.aliasN}`; }
@@ -269,7 +272,8 @@ export class Compiler {
           const cname = cns[0].name.value;
           if (cname === '__typename') { inner.push([ck, this.param(opType.name, 'text')]); continue; }
           const cm = metaOf(opType.getFields()[cname]);
-          if (cm?.kind === 'agg_col') inner.push([ck, `${m.op}(${ctx.col(cm.column.name)})`]);
+          // Hasura stringifies by the column's type, for every operator (avg over bigint too, not over integer).
+          if (cm?.kind === 'agg_col') inner.push([ck, this.jsonable(`${m.op}(${ctx.col(cm.column.name)})`, cm.column.scalar)]);
         }
         pairs.push([k, this.jsonObject(inner)]);
       }
@@ -289,8 +293,8 @@ export class Compiler {
       const m = metaOf(def);
       if (!m) throw new HasuraError(`field '${name}' not found in type: '${type.name}'`, 'validation-failed', fpath);
       switch (m.kind) {
-        case 'column': pairs.push([k, ctx.col(m.column.name)]); break;
-        case 'computed': pairs.push([k, this.computedExpr(m.cf, ctx)]); break;
+        case 'column': pairs.push([k, this.jsonable(ctx.col(m.column.name), m.column.scalar)]); break;
+        case 'computed': pairs.push([k, this.jsonable(this.computedExpr(m.cf, ctx), m.cf.scalar)]); break;
         case 'objrel': {
           const tt = this.model.tables.get(m.rel.targetKey)!;
           const a = this.alias('t');
@@ -314,6 +318,11 @@ export class Compiler {
       }
     }
     return this.jsonObject(pairs);
+  }
+
+  /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: bigint, numeric, float8 and money leave as JSON strings (Translate/Column.hs). */
+  private jsonable(expr: string, scalar: string): string {
+    return this.output.stringifyNumeric && BIG_NUMS.has(scalar) ? `(${expr})::text` : expr;
   }
 
   private computedExpr(cf: { fnSchema: string; fnName: string; sessionArgument: boolean }, ctx: RowCtx): string {
@@ -500,7 +509,11 @@ export class Compiler {
     const parts: string[] = [];
     for (const [op, raw] of Object.entries(ops)) {
       const p = `${path}.${op}`;
-      if (raw === null) throw new HasuraError(`unexpected null value for type "${op === '_has_key' || op in TEXT_OPS ? 'String' : scalar}"`, 'validation-failed', p);
+      if (raw === null) {
+        // HASURA_GRAPHQL_V1_BOOLEAN_NULL_COLLAPSE: an operator given null is dropped, as in Hasura v1.
+        if (this.output.booleanNullCollapse && !isPerm) continue;
+        throw new HasuraError(`unexpected null value for type "${op === '_has_key' || op in TEXT_OPS ? 'String' : scalar}"`, 'validation-failed', p);
+      }
       const v = this.value(raw, isPerm, p);
       const jsonParam = (x: unknown) => this.param(sqlType === 'jsonb' || sqlType === 'json' ? JSON.stringify(x) : x, sqlType);
       if (op in CMP) parts.push(`${lhs} ${CMP[op]} ${jsonParam(v)}`);

@@ -4,8 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { asHasura, type Engine, type Prepared } from './engine.js';
-import type { Headers } from './auth.js';
+import { asHasura, type Engine, type Prepared, type RequestContext } from './engine.js';
+import type { Headers, RequestOrigin } from './auth.js';
 
 const MODERN = 'graphql-transport-ws';
 const LEGACY = 'graphql-ws';
@@ -14,7 +14,7 @@ interface Sub { timer?: NodeJS.Timeout; last?: string; running: boolean; stopped
 
 export class Subscriptions {
   private wss: WebSocketServer;
-  constructor(private readonly engine: Engine) {
+  constructor(private readonly engine: Engine, private readonly originOf: (req: IncomingMessage) => RequestOrigin) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: engine.config.bodyLimitBytes,
@@ -35,6 +35,9 @@ export class Subscriptions {
     const modern = ws.protocol === MODERN;
     const subs = new Map<string, Sub>();
     let headers: Headers | null = null;
+    // Browsers send Origin on WebSocket upgrades and no CORS applies: the origin rule of auth.ts is the only guard.
+    const from = this.originOf(req);
+    const ctx = (h: Headers): RequestContext => ({ headers: h, from, remote: req.socket.remoteAddress });
     let ka: NodeJS.Timeout | undefined;
     const send = (m: unknown) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m)); };
     const initTimer = setTimeout(() => { if (!headers) ws.close(4408, 'Connection initialisation timeout'); }, 3000);
@@ -55,7 +58,7 @@ export class Subscriptions {
     const start = (id: string, payload: { query?: unknown; variables?: unknown; operationName?: unknown }) => {
       let prepared: Prepared;
       try {
-        prepared = this.engine.prepare(payload ?? {}, headers!);
+        prepared = this.engine.prepare(payload ?? {}, ctx(headers!));
       } catch (e) {
         send({ type: 'error', id, payload: errorPayload(e) });
         return;
@@ -105,7 +108,7 @@ export class Subscriptions {
         for (const [k, v] of Object.entries(req.headers)) if (!k.toLowerCase().startsWith('x-hasura-')) h[k] = v as string;
         for (const [k, v] of Object.entries(fromPayload)) if (typeof v === 'string') h[k] = v;
         try {
-          this.engine.prepare({ query: '{__typename}' }, h); // authenticates now, as Hasura does at init
+          this.engine.prepare({ query: '{__typename}' }, ctx(h)); // authenticates now, as Hasura does at init
         } catch (e) {
           const he = asHasura(e);
           if (modern) ws.close(4403, 'Forbidden');

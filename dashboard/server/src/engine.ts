@@ -174,7 +174,7 @@ export class Engine {
       throw new HasuraError('introspection is disabled for this role', 'validation-failed', '$');
     }
     const compiler = new Compiler(this.model, rs, fragments, variables, auth.session,
-      { maxDepth: limits.maxDepth, maxRows: this.config.maxRows }, { stringifyNumeric: this.config.stringifyNumericTypes, booleanNullCollapse: this.config.v1BooleanNullCollapse });
+      { maxRows: this.config.maxRows }, { stringifyNumeric: this.config.stringifyNumericTypes, booleanNullCollapse: this.config.v1BooleanNullCollapse });
     const compiled = compiler.compileOperation(operation);
     return { rs, auth, document, operation, compiled, variables, rawVariables, limits, clientKey: `${ctx.remote ?? 'local'}|${auth.role}` };
   }

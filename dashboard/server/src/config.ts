@@ -18,6 +18,7 @@ export interface Config {
   allowedHosts: string[];       // Host header names accepted besides the bind address ("*" = any)
   refetchIntervalMs: number;
   liveQueryBatchSize: number;
+  liveQueriesMultiplexing: boolean;
   streamRefetchIntervalMs: number;
   streamBatchSize: number;
   statementTimeoutMs: number;
@@ -84,6 +85,7 @@ const OPTIONS: Option[] = [
   { key: 'bodyLimitBytes', flag: 'body-limit', env: ['EVENTSCOPE_BODY_LIMIT_BYTES'], dflt: 1024 * 1024, parse: num, arg: 'BYTES', help: 'request body / WebSocket message limit' },
   { key: 'refetchIntervalMs', flag: 'refetch-interval-ms', env: ['HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL'], dflt: 1000, parse: num, arg: 'N', help: 'live-query poll interval' },
   { key: 'liveQueryBatchSize', flag: 'live-queries-batch-size', env: ['HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE'], dflt: 100, parse: num, arg: 'N', help: 'live-query subscribers per multiplexed SQL statement' },
+  { key: 'liveQueriesMultiplexing', flag: 'live-queries-multiplexing', env: ['EVENTSCOPE_LIVE_QUERIES_MULTIPLEXING'], dflt: true, parse: bool, arg: 'BOOL', help: 'false: every live-query subscriber polls with its own statement (the pre-issue-13 behaviour, for comparison)' },
   { key: 'streamRefetchIntervalMs', flag: 'streaming-refetch-interval-ms', env: ['HASURA_GRAPHQL_STREAMING_QUERIES_MULTIPLEXED_REFETCH_INTERVAL'], dflt: 1000, parse: num, arg: 'N', help: 'streaming-subscription poll interval' },
   { key: 'streamBatchSize', flag: 'streaming-batch-size', env: ['HASURA_GRAPHQL_STREAMING_QUERIES_MULTIPLEXED_BATCH_SIZE'], dflt: 100, parse: num, arg: 'N', help: 'streaming subscribers per multiplexed SQL statement' },
   { key: 'poolSize', flag: 'pg-connections', env: ['HASURA_GRAPHQL_PG_CONNECTIONS'], parse: num, arg: 'N', help: 'pool size (default: pool_settings.max_connections, else 10)' },

@@ -42,7 +42,7 @@ export interface Prepared {
   clientKey: string;
 }
 
-export interface QueryOptions { clientKey: string; limits: RoleLimits; role: string; kind?: string; checkCost?: boolean }
+export interface QueryOptions { clientKey: string; limits: RoleLimits; role: string; kind?: string; checkCost?: boolean; heavy?: boolean }
 
 const ISOLATION: Record<string, string> = { 'read-committed': 'READ COMMITTED', 'repeatable-read': 'REPEATABLE READ', serializable: 'SERIALIZABLE' };
 
@@ -213,7 +213,50 @@ export class Engine {
    * on a heavy slot of the fair scheduler, so cheap requests keep finding connections.
    */
   async query(sql: string, params: unknown[], o: QueryOptions): Promise<string> {
-    let heavy = false;
+    const r = await this.exec(sql, params, o);
+    return r.rows[0][0] as string;
+  }
+
+  /** All rows of a statement as objects (column name -> value). */
+  async queryRows<T = Record<string, unknown>>(sql: string, params: unknown[], o: QueryOptions): Promise<T[]> {
+    const r = await this.exec(sql, params, o);
+    return r.rows.map((row: unknown[]) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]])) as T);
+  }
+
+  /** EXPLAIN only (a subscription is checked once, not at every poll): throws over the limit; true when heavy. */
+  async checkCost(p: Prepared): Promise<boolean> {
+    if (!p.compiled.sql) return false;
+    const lease = await this.scheduler.acquire(p.clientKey, false);
+    let broken = false;
+    try {
+      await this.timed(lease, `${this.begin}; SET LOCAL statement_timeout = ${Math.floor(p.limits.timeoutMs)}`, [], 'begin');
+      const cost = await this.explainCost(lease, p.compiled.sql, p.compiled.params);
+      await lease.client.query('ROLLBACK');
+      this.refuseCost(cost, p.limits, p.auth.role);
+      return this.config.heavyCost > 0 && cost > this.config.heavyCost;
+    } catch (e) {
+      try { await lease.client.query('ROLLBACK'); } catch { broken = true; }
+      if (e instanceof HasuraError) throw e;
+      throw fromPgError(e as { code?: string; message: string }, this.config.exposeInternalErrors && p.auth.role === 'admin');
+    } finally {
+      lease.release(broken);
+    }
+  }
+
+  private refuseCost(cost: number, limits: RoleLimits, role: string) {
+    if (limits.maxCost > 0 && cost > limits.maxCost) {
+      this.metrics.rejected.inc({ limit: 'cost' });
+      throw new HasuraError(`the query is too expensive: PostgreSQL estimates its cost at ${Math.round(cost)}, above the limit of ${limits.maxCost} for role "${role}"`, 'validation-failed', '$');
+    }
+  }
+
+  /**
+   * One statement in its own READ ONLY transaction. With checkCost, the statement is first EXPLAINed (same
+   * parameters, same transaction): over the role's cost limit it is refused; over the heavy threshold it is re-run
+   * on a heavy slot of the fair scheduler, so cheap requests keep finding connections.
+   */
+  private async exec(sql: string, params: unknown[], o: QueryOptions): Promise<pg.QueryResult> {
+    let heavy = o.heavy ?? false;
     for (;;) {
       const lease = await this.scheduler.acquire(o.clientKey, heavy);
       let broken = false;
@@ -221,10 +264,7 @@ export class Engine {
         await this.timed(lease, `${this.begin}; SET LOCAL statement_timeout = ${Math.floor(o.limits.timeoutMs)}`, [], 'begin');
         if (o.checkCost !== false && (o.limits.maxCost > 0 || this.config.heavyCost > 0) && !heavy) {
           const cost = await this.explainCost(lease, sql, params);
-          if (o.limits.maxCost > 0 && cost > o.limits.maxCost) {
-            this.metrics.rejected.inc({ limit: 'cost' });
-            throw new HasuraError(`the query is too expensive: PostgreSQL estimates its cost at ${Math.round(cost)}, above the limit of ${o.limits.maxCost} for role "${o.role}"`, 'validation-failed', '$');
-          }
+          this.refuseCost(cost, o.limits, o.role);
           if (this.config.heavyCost > 0 && cost > this.config.heavyCost) {
             heavy = true;
             await lease.client.query('ROLLBACK');
@@ -233,7 +273,7 @@ export class Engine {
         }
         const r = await this.timed(lease, sql, params, o.kind ?? 'query');
         await lease.client.query('COMMIT');
-        return r.rows[0][0] as string;
+        return r;
       } catch (e) {
         try { await lease.client.query('ROLLBACK'); } catch { broken = true; }
         if (e instanceof HasuraError) throw e;

@@ -1,20 +1,27 @@
-// Live queries over WebSocket on /v1/graphql, in both protocols Hasura speaks: `graphql-transport-ws` (the graphql-ws
-// library) and the legacy Apollo `graphql-ws` (subscriptions-transport-ws). A live query is re-run every
-// refetch interval and pushed only when its JSON text changed (Hasura's multiplexed poller, per subscription here).
+// Subscriptions over WebSocket on /v1/graphql, in both protocols Hasura speaks: `graphql-transport-ws` (the
+// graphql-ws library) and the legacy Apollo `graphql-ws` (subscriptions-transport-ws). Live queries and `_stream`
+// subscriptions are checked once (EXPLAIN cost) and then handed to the multiplexed pollers of livequery.ts.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { asHasura, type Engine, type Prepared, type RequestContext } from './engine.js';
+import { LiveQueries } from './livequery.js';
 import type { Headers, RequestOrigin } from './auth.js';
 
 const MODERN = 'graphql-transport-ws';
 const LEGACY = 'graphql-ws';
 
-interface Sub { timer?: NodeJS.Timeout; last?: string; running: boolean; stopped: boolean }
+interface Sub { timer?: NodeJS.Timeout; last?: string; running: boolean; stopped: boolean; unsubscribe?: () => void }
 
 export class Subscriptions {
   private wss: WebSocketServer;
+  readonly live: LiveQueries;
   constructor(private readonly engine: Engine, private readonly originOf: (req: IncomingMessage) => RequestOrigin) {
+    const c = engine.config;
+    this.live = new LiveQueries(engine, {
+      intervalMs: c.refetchIntervalMs, batchSize: c.liveQueriesMultiplexing ? c.liveQueryBatchSize : 1,
+      streamIntervalMs: c.streamRefetchIntervalMs, streamBatchSize: c.streamBatchSize, shareCohorts: c.liveQueriesMultiplexing,
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: engine.config.bodyLimitBytes,
@@ -27,6 +34,7 @@ export class Subscriptions {
   }
 
   close() {
+    this.live.close();
     for (const c of this.wss.clients) c.terminate();
     this.wss.close();
   }
@@ -44,7 +52,7 @@ export class Subscriptions {
     const stopAll = () => {
       clearTimeout(initTimer);
       if (ka) clearInterval(ka);
-      for (const s of subs.values()) { s.stopped = true; if (s.timer) clearInterval(s.timer); }
+      for (const s of subs.values()) { s.stopped = true; if (s.timer) clearInterval(s.timer); s.unsubscribe?.(); }
       subs.clear();
     };
     ws.on('close', stopAll);
@@ -55,32 +63,53 @@ export class Subscriptions {
       return modern ? [he] : he;
     };
 
-    const start = (id: string, payload: { query?: unknown; variables?: unknown; operationName?: unknown }) => {
+    const start = async (id: string, payload: { query?: unknown; variables?: unknown; operationName?: unknown }) => {
       let prepared: Prepared;
+      const fail = (e: unknown) => {
+        const he = asHasura(e);
+        this.engine.countError(he, 'ws');
+        subs.delete(id);
+        send({ type: 'error', id, payload: errorPayload(he) });
+      };
       try {
         prepared = this.engine.prepare(payload ?? {}, ctx(headers!));
-      } catch (e) {
-        send({ type: 'error', id, payload: errorPayload(e) });
-        return;
-      }
+      } catch (e) { fail(e); return; }
       const sub: Sub = { running: false, stopped: false };
       subs.set(id, sub);
       const dataType = modern ? 'next' : 'data';
+      const push = (text: string) => { if (!sub.stopped && ws.readyState === ws.OPEN) ws.send(`{"type":"${dataType}","id":${JSON.stringify(id)},"payload":${text}}`); };
+      if (prepared.operation.operation !== 'subscription') {
+        // Queries over the socket: one result, then complete.
+        let text: string;
+        try { text = await this.engine.run(prepared); this.engine.metrics.requests.inc({ transport: 'ws', outcome: 'ok' }); } catch (e) {
+          const he = asHasura(e);
+          this.engine.countError(he, 'ws');
+          text = JSON.stringify({ errors: [he.toJSON()] });
+        }
+        push(text);
+        subs.delete(id);
+        send({ type: 'complete', id });
+        return;
+      }
+      let heavy: boolean;
+      try { heavy = await this.engine.checkCost(prepared); } catch (e) { fail(e); return; }
+      if (sub.stopped) return;
+      this.engine.metrics.requests.inc({ transport: 'ws', outcome: 'ok' });
+      if (!prepared.compiled.introspection.length && prepared.compiled.sql) {
+        sub.unsubscribe = this.live.subscribe(prepared, heavy, push);
+        return;
+      }
+      // Introspection inside a subscription: re-run on its own (graphql-js answers part of it).
       const once = async () => {
         if (sub.running || sub.stopped) return;
         sub.running = true;
         let text: string;
-        try { text = await this.engine.run(prepared); } catch (e) { text = JSON.stringify({ errors: [asHasura(e).toJSON()] }); }
+        try { text = await this.engine.run(prepared, { checkCost: false }); } catch (e) { text = JSON.stringify({ errors: [asHasura(e).toJSON()] }); }
         sub.running = false;
         if (sub.stopped || text === sub.last) return;
         sub.last = text;
-        ws.send(`{"type":"${dataType}","id":${JSON.stringify(id)},"payload":${text}}`);
+        push(text);
       };
-      if (prepared.operation.operation !== 'subscription') {
-        // Queries over the socket: one result, then complete.
-        void once().then(() => { subs.delete(id); send({ type: 'complete', id }); });
-        return;
-      }
       void once();
       sub.timer = setInterval(() => void once(), Math.max(50, this.engine.config.refetchIntervalMs));
     };
@@ -89,6 +118,7 @@ export class Subscriptions {
       if (!s) return false;
       s.stopped = true;
       if (s.timer) clearInterval(s.timer);
+      s.unsubscribe?.();
       subs.delete(id);
       return true;
     };
@@ -135,7 +165,7 @@ export class Subscriptions {
           else send({ type: 'error', id: msg.id, payload: { message: `an operation already exists with this id: ${msg.id}` } });
           return;
         }
-        start(msg.id, (msg.payload ?? {}) as never);
+        void start(msg.id, (msg.payload ?? {}) as never);
         return;
       }
       if ((modern && type === 'complete') || (!modern && type === 'stop')) {

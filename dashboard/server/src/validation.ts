@@ -154,6 +154,8 @@ function toHasura(err: GraphQLError, doc: DocumentNode): HasuraError {
   const path = node ? pathOf(doc, node) : '$';
   let m = /^Cannot query field "([^"]+)" on type "([^"]+)"/.exec(err.message);
   if (m) return new HasuraError(`field '${m[1]}' not found in type: '${m[2]}'`, 'validation-failed', path);
+  m = /^Field "([^"]+)" is not defined by type "([^"]+)"/.exec(err.message);
+  if (m) return new HasuraError(`field '${m[1]}' not found in type: '${m[2]}'`, 'validation-failed', path);
   m = /^Unknown argument "([^"]+)" on field "[^".]+\.([^"]+)"/.exec(err.message);
   if (m) return new HasuraError(`'${m[2]}' has no argument named '${m[1]}'`, 'validation-failed', path);
   m = /^Field "([^"]+)" argument "([^"]+)" of type "([^"]+)" is required/.exec(err.message);

@@ -42,12 +42,13 @@ export interface Prepared {
   clientKey: string;
 }
 
-export interface QueryOptions { clientKey: string; limits: RoleLimits; role: string; kind?: string; checkCost?: boolean; heavy?: boolean }
+export interface QueryOptions { clientKey: string; limits: RoleLimits; role: string; kind?: string; checkCost?: boolean; heavy?: boolean; internal?: boolean }
 
 const ISOLATION: Record<string, string> = { 'read-committed': 'READ COMMITTED', 'repeatable-read': 'REPEATABLE READ', serializable: 'SERIALIZABLE' };
 
 export class Engine {
   private schemas = new Map<string, RoleSchema>();
+  private costMemo = new Map<string, { cost: number; at: number }>();
   readonly metrics = new Metrics();
   readonly scheduler: FairScheduler;
   private readonly begin: string;
@@ -223,15 +224,26 @@ export class Engine {
     return r.rows.map((row: unknown[]) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]])) as T);
   }
 
-  /** EXPLAIN only (a subscription is checked once, not at every poll): throws over the limit; true when heavy. */
+  /**
+   * EXPLAIN only (a subscription is checked once, not at every poll): throws over the limit; true when heavy.
+   * Identical subscriptions (same role, SQL and parameters) arriving together are explained once (10 s memo).
+   */
   async checkCost(p: Prepared): Promise<boolean> {
     if (!p.compiled.sql) return false;
+    const memoKey = `${p.auth.role}\n${p.compiled.sql}\n${JSON.stringify(p.compiled.params)}`;
+    const memo = this.costMemo.get(memoKey);
+    if (memo && performance.now() - memo.at < 10000) {
+      this.refuseCost(memo.cost, p.limits, p.auth.role);
+      return this.config.heavyCost > 0 && memo.cost > this.config.heavyCost;
+    }
     const lease = await this.scheduler.acquire(p.clientKey, false);
     let broken = false;
     try {
       await this.timed(lease, `${this.begin}; SET LOCAL statement_timeout = ${Math.floor(p.limits.timeoutMs)}`, [], 'begin');
       const cost = await this.explainCost(lease, p.compiled.sql, p.compiled.params);
       await lease.client.query('ROLLBACK');
+      if (this.costMemo.size >= 1000) this.costMemo.clear();
+      this.costMemo.set(memoKey, { cost, at: performance.now() });
       this.refuseCost(cost, p.limits, p.auth.role);
       return this.config.heavyCost > 0 && cost > this.config.heavyCost;
     } catch (e) {
@@ -258,7 +270,7 @@ export class Engine {
   private async exec(sql: string, params: unknown[], o: QueryOptions): Promise<pg.QueryResult> {
     let heavy = o.heavy ?? false;
     for (;;) {
-      const lease = await this.scheduler.acquire(o.clientKey, heavy);
+      const lease = await this.scheduler.acquire(o.clientKey, heavy, o.internal);
       let broken = false;
       try {
         await this.timed(lease, `${this.begin}; SET LOCAL statement_timeout = ${Math.floor(o.limits.timeoutMs)}`, [], 'begin');

@@ -61,7 +61,10 @@ class Poller {
     try {
       const all = [...this.cohorts.values()];
       const size = Math.max(1, this.stream ? this.owner.opts.streamBatchSize : this.owner.opts.batchSize);
-      for (let i = 0; i < all.length; i += size) await this.runBatch(all.slice(i, i + size));
+      // Batches run concurrently (as Hasura's poller does); the fair scheduler bounds how many hold connections.
+      const batches: Cohort[][] = [];
+      for (let i = 0; i < all.length; i += size) batches.push(all.slice(i, i + size));
+      await Promise.all(batches.map((b) => this.runBatch(b)));
     } finally {
       this.running = false;
     }
@@ -73,7 +76,7 @@ class Poller {
     let rows: { i: number; data: string; cursor?: string | null }[];
     try {
       rows = await this.owner.engine.queryRows(this.sql, [vars], {
-        clientKey: `live|${p.auth.role}`, limits: p.limits, role: p.auth.role, checkCost: false, heavy: this.heavy,
+        clientKey: `live|${p.auth.role}`, limits: p.limits, role: p.auth.role, checkCost: false, heavy: this.heavy, internal: true,
         kind: this.stream ? 'stream_poll' : 'live_poll',
       });
     } catch (e) {

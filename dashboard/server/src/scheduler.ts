@@ -25,17 +25,21 @@ export class FairScheduler {
 
   get stats() { return { active: this.active, heavyActive: this.heavyActive, waiting: this.waiting, size: this.limits.size }; }
 
-  async acquire(clientKey: string, heavy: boolean): Promise<Lease> {
+  /**
+   * `internal`: the server's own live-query pollers, which bound their own concurrency (one poll per shape at a
+   * time): no queue cap and no queue timeout for them, the fairness rules still apply.
+   */
+  async acquire(clientKey: string, heavy: boolean, internal = false): Promise<Lease> {
     const t0 = performance.now();
     if (!this.eligible(clientKey, heavy) || this.queues.size) {
       const q = this.queues.get(clientKey) ?? [];
-      if (q.length >= this.limits.maxQueuedPerClient) {
+      if (!internal && q.length >= this.limits.maxQueuedPerClient) {
         this.metrics?.rejected.inc({ limit: 'queue' });
         throw new HasuraError(`too many requests queued for this client (${q.length}); retry later`, 'unexpected');
       }
       await new Promise<void>((resolve, reject) => {
         const w: Waiter = { heavy, since: t0, grant: resolve };
-        w.timer = setTimeout(() => {
+        if (!internal) w.timer = setTimeout(() => {
           const list = this.queues.get(clientKey);
           const i = list ? list.indexOf(w) : -1;
           if (i < 0) return;

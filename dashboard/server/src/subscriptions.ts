@@ -58,9 +58,10 @@ export class Subscriptions {
     ws.on('close', stopAll);
     ws.on('error', stopAll);
 
+    // graphql-transport-ws: a list of GraphQL errors; legacy graphql-ws: {errors: [...]} (as Hasura sends it).
     const errorPayload = (e: unknown) => {
       const he = asHasura(e).toJSON();
-      return modern ? [he] : he;
+      return modern ? [he] : { errors: [he] };
     };
 
     const start = async (id: string, payload: { query?: unknown; variables?: unknown; operationName?: unknown }) => {
@@ -169,7 +170,9 @@ export class Subscriptions {
         return;
       }
       if ((modern && type === 'complete') || (!modern && type === 'stop')) {
-        if (typeof msg.id === 'string' && stop(msg.id) && !modern) send({ type: 'complete', id: msg.id });
+        // Hasura: a stop without an id is a protocol error; a stopped operation gets no further message.
+        if (typeof msg.id !== 'string') { if (modern) ws.close(4400, 'Invalid message received'); else send({ type: 'connection_error', payload: 'parsing ClientMessage failed' }); return; }
+        stop(msg.id);
         return;
       }
       if (modern) ws.close(4400, `Invalid message received`);

@@ -42,32 +42,43 @@ export function selectOperation(document: DocumentNode, operationName: string | 
   return ops[0];
 }
 
-/** Fragments reachable from the operation, checked as Hasura's inliner does (undefined, cycles). */
+/**
+ * Fragments reachable from the operation, checked as Hasura's inliner does: undefined fragments and cycles, the
+ * latter with the JSON path of the spread that closes the cycle.
+ */
 function reachableFragments(op: OperationDefinitionNode, defs: Map<string, FragmentDefinitionNode>): FragmentDefinitionNode[] {
   const done = new Map<string, FragmentDefinitionNode>();
-  const walk = (sel: SelectionSetNode, stack: string[]) => {
+  const walk = (sel: SelectionSetNode, stack: string[], path: string) => {
     for (const s of sel.selections) {
-      if (s.kind === Kind.FIELD) { if (s.selectionSet) walk(s.selectionSet, stack); continue; }
-      if (s.kind === Kind.INLINE_FRAGMENT) { walk(s.selectionSet, stack); continue; }
+      if (s.kind === Kind.FIELD) { if (s.selectionSet) walk(s.selectionSet, stack, `${path}.selectionSet.${s.alias?.value ?? s.name.value}`); continue; }
+      if (s.kind === Kind.INLINE_FRAGMENT) { walk(s.selectionSet, stack, path); continue; }
       const name = s.name.value;
       const at = stack.indexOf(name);
       if (at >= 0) {
-        throw new HasuraError(`the fragment definition(s) ${englishList([name, ...stack.slice(at + 1)].map(q))} form a cycle`, 'validation-failed', '$');
+        throw new HasuraError(`cannot spread fragment ${q(name)} within itself via ${[...stack.slice(at + 1), name].join(',')}`, 'validation-failed', `${path}.selectionSet`);
       }
       if (done.has(name)) continue;
       const f = defs.get(name);
       if (!f) throw new HasuraError(`reference to undefined fragment ${q(name)}`, 'validation-failed', '$');
-      walk(f.selectionSet, [...stack, name]);
+      walk(f.selectionSet, [...stack, name], `${path}.selectionSet.${name}`);
       done.set(name, f);
     }
   };
-  walk(op.selectionSet, []);
+  walk(op.selectionSet, [], '$');
   return [...done.values()];
 }
 
+/** Hasura's testing directive that lifts the one-root-field rule of subscriptions; not part of any schema. */
+const MULTIPLE_ROOT_FIELDS = '_multiple_top_level_fields';
+
 export function validateOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined,
   rawVariables: Record<string, unknown>): ValidatedOperation {
-  const operation = selectOperation(document, operationName);
+  let operation = selectOperation(document, operationName);
+  let multipleRootFields = false;
+  if (operation.operation === 'subscription' && operation.directives?.some((d) => d.name.value === MULTIPLE_ROOT_FIELDS)) {
+    multipleRootFields = true;
+    operation = { ...operation, directives: operation.directives.filter((d) => d.name.value !== MULTIPLE_ROOT_FIELDS) };
+  }
   const defs = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) {
     if (d.kind !== Kind.FRAGMENT_DEFINITION) continue;
@@ -103,6 +114,10 @@ export function validateOperation(schema: GraphQLSchema, document: DocumentNode,
   const reduced: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
   const errors = validate(schema, reduced, RULES, { maxErrors: 10 });
   if (errors.length) throw toHasura(errors[0], reduced);
+  // A subscription selects one root field (Hasura: Execute.hs), unless the testing directive above says otherwise.
+  if (operation.operation === 'subscription' && !multipleRootFields && rootFieldCount(operation, defs) > 1) {
+    throw new HasuraError('subscriptions must select one top level field', 'validation-failed', '$');
+  }
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 1 });
   if (coerced.errors) {
     const e = coerced.errors[0];
@@ -110,6 +125,19 @@ export function validateOperation(schema: GraphQLSchema, document: DocumentNode,
     throw new HasuraError(e.message, 'validation-failed', m ? `$.variableValues.${m[1]}` : '$');
   }
   return { operation, variables: coerced.coerced };
+}
+
+function rootFieldCount(op: OperationDefinitionNode, defs: Map<string, FragmentDefinitionNode>): number {
+  const keys = new Set<string>();
+  const walk = (sel: SelectionSetNode) => {
+    for (const s of sel.selections) {
+      if (s.kind === Kind.FIELD) keys.add(s.alias?.value ?? s.name.value);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+      else { const f = defs.get(s.name.value); if (f) walk(f.selectionSet); }
+    }
+  };
+  walk(op.selectionSet);
+  return keys.size;
 }
 
 export interface Size { nodes: number; depth: number; introspection: boolean }

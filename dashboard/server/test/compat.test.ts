@@ -51,7 +51,7 @@ describe('validation as Hasura v2 (issue 13, point 1)', () => {
   });
   test("Hasura's messages for fragments and variables", async () => {
     assert.deepEqual(await body(srv, { query: '{ kinds { ...F } }' }), err('reference to undefined fragment "F"'));
-    assert.deepEqual(await body(srv, { query: '{ kinds { ...A } } fragment A on kinds { ...B } fragment B on kinds { id ...A }' }), err('the fragment definition(s) "A" and "B" form a cycle'));
+    assert.deepEqual(await body(srv, { query: '{ kinds { ...A } } fragment A on kinds { ...B } fragment B on kinds { id ...A }' }), err('cannot spread fragment "A" within itself via B,A', 'validation-failed', '$.selectionSet.kinds.selectionSet.A.selectionSet.B.selectionSet'));
     assert.deepEqual(await body(srv, { query: '{ kinds { ...A } } fragment A on kinds { id } fragment A on kinds { label }' }), err('multiple definitions for fragment "A"', 'parse-failed'));
     assert.deepEqual(await body(srv, { query: 'query($a: Int, $a: Int) { kinds(limit: $a) { id } }' }), err('multiple definitions for variable "a"', 'parse-failed'));
     assert.deepEqual(await body(srv, { query: 'query($n: Int!) { kinds(limit: $n) { id } }' }), err('expecting a value for non-nullable variable: "n"'));
@@ -201,12 +201,25 @@ describe('subscriptions (issue 13, point 5)', () => {
     } finally { await c.dispose(); }
   });
 
-  test('live queries with several root fields (Hasura allows them); one SQL statement per poll for many subscribers', async () => {
+  test('a subscription selects one root field, unless Hasura\'s @_multiple_top_level_fields testing directive lifts the rule', async () => {
+    const c = client();
+    try {
+      const two = subscribe(c, 'subscription { a: events(limit: 1) { id } b: kinds(limit: 1) { id } }');
+      await two.until((x) => x.length >= 1);
+      assert.deepEqual(two.seen[0].error, [{ message: 'subscriptions must select one top level field', extensions: { path: '$', code: 'validation-failed' } }]);
+      const lifted = subscribe(c, 'subscription @_multiple_top_level_fields { a: events(order_by: {id: asc}, limit: 1) { id } b: kinds(order_by: {id: asc}, limit: 1) { id } }');
+      await lifted.until((x) => x.length >= 1);
+      assert.deepEqual(lifted.seen[0].data, { a: [{ id: 1 }], b: [{ id: 1 }] });
+      lifted.stop();
+    } finally { await c.dispose(); }
+  });
+
+  test('live queries: one SQL statement per poll for many subscribers of one shape', async () => {
     const metric = async () => {
       const m = await (await fetch(`${live.url}/metrics`)).text();
       return Number(/eventscope_console_sql_statements_total\{kind="live_poll"\} (\d+)/.exec(m)?.[1] ?? 0);
     };
-    const q = 'subscription S($since: timestamptz!, $kind: String!) { a: events_aggregate(where: {at: {_gte: $since}, kind: {_eq: $kind}}) { aggregate { count } } last: events(order_by: {id: desc}, limit: 1, where: {kind: {_eq: $kind}}) { n } }';
+    const q = 'subscription S($since: timestamptz!, $kind: String!) @_multiple_top_level_fields { a: events_aggregate(where: {at: {_gte: $since}, kind: {_eq: $kind}}) { aggregate { count } } last: events(order_by: {id: desc}, limit: 1, where: {kind: {_eq: $kind}}) { n } }';
     const clients = Array.from({ length: 4 }, () => client());
     try {
       const subs = Array.from({ length: 40 }, (_, i) => subscribe(clients[i % 4], q, { since: '2026-01-01T00:00:00Z', kind: i % 2 ? 'a' : 'b' }));

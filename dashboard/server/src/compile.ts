@@ -240,7 +240,7 @@ export class Compiler implements CompileContext {
       distinct = `DISTINCT ON (${don.map((c) => s.ctx.col(c)).join(', ')}) `;
     }
     let limit: number | null = args.limit == null ? null : Number(args.limit);
-    if (limit != null && limit < 0) throw new HasuraError('unexpected negative value for "limit"', 'validation-failed', `${path}.args.limit`);
+    if (limit != null && limit < 0) throw new HasuraError('expected a non-negative 32-bit integer for type "Int", but found an integer', 'validation-failed', `${path}.args.limit`);
     const offset = args.offset == null ? null : Number(args.offset);
     if (offset != null && (!Number.isSafeInteger(offset) || offset < 0)) throw new HasuraError('unexpected negative value for "offset"', 'validation-failed', `${path}.args.offset`);
     if (p.limit != null) limit = limit == null ? p.limit : Math.min(limit, p.limit);
@@ -329,7 +329,16 @@ export class Compiler implements CompileContext {
       if (!m) throw new HasuraError(`field '${name}' not found in type: '${type.name}'`, 'validation-failed', fpath);
       const ot = getNamedType(def.type) as GraphQLObjectType;
       switch (m.kind) {
-        case 'column': pairs.push([k, this.jsonable(ctx.col(m.column.name), m.column.scalar)]); break;
+        case 'column': {
+          let expr = ctx.col(m.column.name);
+          if (def.args.length) {
+            const path = this.args(def, nodes[0], fpath).path as string | null | undefined;
+            const steps = path == null ? [] : parseJsonPath(path, `${fpath}.args.path`);
+            if (steps.length) expr = `(${expr} #> ${this.sql.param(steps, 'text[]')})`;
+          }
+          pairs.push([k, this.jsonable(expr, m.column.scalar)]);
+          break;
+        }
         case 'computed': {
           const a = this.args(def, nodes[0], fpath);
           pairs.push([k, this.jsonable(this.computedScalar(m.cf, ctx, a.args as Record<string, unknown> | undefined), m.cf.scalar)]);
@@ -358,6 +367,47 @@ export class Compiler implements CompileContext {
     }
     return this.sql.jsonObject(pairs);
   }
+}
+
+/**
+ * Hasura's JSON path for json/jsonb columns: optional `$`, then `.key` / `key` (first step), `[n]`, `['key']`,
+ * `["key"]`, also after a dot (`.[0]`). Returns the steps for Postgres' `#>` operator.
+ */
+export function parseJsonPath(path: string, errPath: string): string[] {
+  const fail = (why: string): never => { throw new HasuraError(`parse json path error: ${why}`, 'validation-failed', errPath); };
+  const steps: string[] = [];
+  let i = path.startsWith('$') ? 1 : 0;
+  const key = () => {
+    const start = i;
+    while (i < path.length && path[i] !== '.' && path[i] !== '[') i++;
+    if (i === start) fail(`empty key at position ${start}`);
+    steps.push(path.slice(start, i));
+  };
+  if (i < path.length && path[i] !== '.' && path[i] !== '[') key();
+  while (i < path.length) {
+    if (path[i] === '.') {
+      i++;
+      if (path[i] === '[') continue;
+      key();
+    } else if (path[i] === '[') {
+      i++;
+      const quote = path[i];
+      if (quote === '\'' || quote === '"') {
+        const end = path.indexOf(quote, i + 1);
+        if (end < 0) fail('unterminated quoted key');
+        steps.push(path.slice(i + 1, end));
+        i = end + 1;
+      } else {
+        const start = i;
+        while (i < path.length && /[0-9]/.test(path[i])) i++;
+        if (i === start) fail(`expected an index or a quoted key at position ${start}`);
+        steps.push(path.slice(start, i));
+      }
+      if (path[i] !== ']') fail(`expected ']' at position ${i}`);
+      i++;
+    } else fail(`unexpected '${path[i]}' at position ${i}`);
+  }
+  return steps;
 }
 
 function joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {

@@ -133,7 +133,10 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
   const visibleCfs = (t: Table) => [...t.computed.values()].filter((c) => perms.get(t.key)!.computedFields.has(c.name) && (!c.returnsTable || perms.has(c.returnsTable)));
   // Usable in where / order_by: no arguments besides the row and the session (Hasura).
   const filterableCfs = (t: Table) => visibleCfs(t).filter((c) => !inputArgs(c).length);
-  const visibleRels = (t: Table) => [...t.relationships.values()].filter((r) => perms.has(r.targetKey));
+  // A role granted no column (Hasura allows columns: [] with allow_aggregations, to expose count only) has no
+  // object type for the table: no select root field, no relationship to it, an aggregate without nodes.
+  const selectable = (t: Table) => visibleCols(t).length > 0;
+  const visibleRels = (t: Table) => [...t.relationships.values()].filter((r) => perms.has(r.targetKey) && selectable(tableOf(r.targetKey)));
   const aggAllowed = (k: string) => !!perms.get(k)?.allowAggregations;
 
   const selectColumn = (t: Table) => once(`${t.base}_select_column`, () => new GraphQLEnumType({
@@ -242,10 +245,10 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
   }));
 
   const listArgs = (t: Table): GraphQLFieldConfigArgumentMap => ({
-    distinct_on: { type: list(nn(selectColumn(t))), description: 'distinct select on columns' },
+    ...(selectable(t) ? { distinct_on: { type: list(nn(selectColumn(t))), description: 'distinct select on columns' } } : {}),
     limit: { type: GraphQLInt, description: 'limit the number of rows returned' },
     offset: { type: GraphQLInt, description: 'skip the first n rows. Use only with order_by' },
-    order_by: { type: list(nn(orderBy(t))), description: 'sort the rows by one or more columns' },
+    ...(selectable(t) ? { order_by: { type: list(nn(orderBy(t))), description: 'sort the rows by one or more columns' } } : {}),
     where: { type: boolExp(t), description: 'filter the rows returned' },
   });
 
@@ -256,7 +259,9 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
       const f: Record<string, GraphQLFieldConfig<unknown, unknown>> = {};
       for (const c of visibleCols(t)) {
         const s = scalar(c.scalar);
-        f[c.gqlName] = { type: c.notNull ? nn(s) : s, description: c.description ?? undefined, extensions: { es: { kind: 'column', column: c } } };
+        // json/jsonb columns take Hasura's `path` argument (a JSON path into the value).
+        const args: GraphQLFieldConfigArgumentMap = c.scalar === 'json' || c.scalar === 'jsonb' ? { path: { type: GraphQLString, description: 'JSON select path' } } : {};
+        f[c.gqlName] = { type: c.notNull ? nn(s) : s, args, description: c.description ?? undefined, extensions: { es: { kind: 'column', column: c } } };
       }
       for (const c of visibleCfs(t)) {
         const description = c.description ?? `A computed field, executes function "${c.fnSchema}.${c.fnName}"`;
@@ -292,7 +297,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     description: `aggregated selection of "${t.name}"`,
     fields: () => ({
       aggregate: { type: aggregateFields(t), extensions: { es: { kind: 'agg_aggregate' } } },
-      nodes: { type: nn(list(nn(objectType(t)))), extensions: { es: { kind: 'agg_nodes' } } },
+      ...(selectable(t) ? { nodes: { type: nn(list(nn(objectType(t)))), extensions: { es: { kind: 'agg_nodes' } } } } : {}),
     }),
   }));
 
@@ -314,7 +319,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
           }])),
         })), extensions: { es: { kind: 'agg_op', op } } };
       }
-      f.count = { type: nn(GraphQLInt), args: { columns: { type: list(nn(selectColumn(t))) }, distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
+      f.count = { type: nn(GraphQLInt), args: { ...(selectable(t) ? { columns: { type: list(nn(selectColumn(t))) } } : {}), distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
       return sortKeys(f);
     },
   }));
@@ -327,13 +332,13 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
       const allowed = kind === 'query' ? p.queryRootFields : p.subscriptionRootFields;
       const ok = (n: string) => !allowed || allowed.has(n);
       const qn = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
-      if (ok('select')) {
+      if (selectable(t) && ok('select')) {
         f[t.rootFields.select] = { type: nn(list(nn(objectType(t)))), args: listArgs(t), description: t.rootComments.select ?? `fetch data from the table: "${qn}"`, extensions: { es: { kind: 'select', table: t } } };
       }
       if (p.allowAggregations && ok('select_aggregate')) {
         f[t.rootFields.selectAggregate] = { type: nn(aggregateType(t)), args: listArgs(t), description: t.rootComments.selectAggregate ?? `fetch aggregated fields from the table: "${qn}"`, extensions: { es: { kind: 'aggregate', table: t } } };
       }
-      if (kind === 'subscription' && ok('select_stream')) {
+      if (kind === 'subscription' && selectable(t) && ok('select_stream')) {
         f[t.rootFields.selectStream] = {
           type: nn(list(nn(objectType(t)))),
           args: {

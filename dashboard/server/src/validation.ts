@@ -185,25 +185,44 @@ function toHasura(err: GraphQLError, doc: DocumentNode): HasuraError {
   m = /^Field "([^"]+)" is not defined by type "([^"]+)"/.exec(err.message);
   if (m) return new HasuraError(`field '${m[1]}' not found in type: '${m[2]}'`, 'validation-failed', path);
   m = /^Unknown argument "([^"]+)" on field "[^".]+\.([^"]+)"/.exec(err.message);
-  if (m) return new HasuraError(`'${m[2]}' has no argument named '${m[1]}'`, 'validation-failed', path);
+  if (m) return new HasuraError(`'${m[2]}' has no argument named '${m[1]}'`, 'validation-failed', path.replace(/\.args\.[^.]+$/, ''));
   m = /^Field "([^"]+)" argument "([^"]+)" of type "([^"]+)" is required/.exec(err.message);
   if (m) return new HasuraError(`missing required field '${m[2]}'`, 'validation-failed', path);
   m = /^Field "([^"]+)" of type "([^"]+)" must have a selection of subfields/.exec(err.message);
   if (m) return new HasuraError(`missing selection set for '${m[2].replace(/[!\[\]]/g, '')}'`, 'validation-failed', path);
   m = /^Field "([^"]+)" must not have a selection since type "([^"]+)" has no subfields/.exec(err.message);
   if (m) return new HasuraError(`unexpected subselection set for non-object field`, 'validation-failed', path);
+  // Literal values of the wrong type, in the wording of Hasura's scalar parsers (typeMismatch).
+  m = /^(Int|Float|String|Boolean) cannot represent (?:a )?non[- ][^:]*: (.*)$/s.exec(err.message);
+  if (m) return new HasuraError(`expected ${SCALAR_EXPECTED[m[1]]} for type "${m[1]}", but found ${describeLiteral(m[2])}`, 'validation-failed', path);
   m = /^Unknown directive "@([^"]+)"/.exec(err.message);
   if (m) return new HasuraError(`directive '${m[1]}' is not defined in the schema`, 'validation-failed', path);
   return new HasuraError(err.message, 'validation-failed', path);
 }
 
+const SCALAR_EXPECTED: Record<string, string> = { Int: 'a 32-bit integer', Float: 'a float', String: 'a string', Boolean: 'a boolean' };
+/** Hasura's describeValue for a printed GraphQL literal. */
+function describeLiteral(printed: string): string {
+  const t = printed.trim();
+  if (t.startsWith('"')) return 'a string';
+  if (t === 'true' || t === 'false') return 'a boolean';
+  if (t === 'null') return 'null';
+  if (t.startsWith('[')) return 'a list';
+  if (t.startsWith('{')) return 'an object';
+  if (t.startsWith('$')) return 'a variable';
+  if (/^-?\d+$/.test(t)) return 'an integer';
+  if (/^-?\d/.test(t)) return 'a float';
+  return 'an enum value';
+}
+
 function pathOf(doc: DocumentNode, target: ASTNode): string {
   let found = '$';
   visit(doc, {
-    enter(node, _key, _parent, _path, ancestors) {
+    enter(node, _key, parent, _path, ancestors) {
       if (node !== target) return undefined;
       const parts: string[] = ['$'];
-      for (const a of [...(ancestors as ASTNode[]), node]) {
+      // graphql-js passes the parent separately from the other ancestors.
+      for (const a of [...(ancestors as ASTNode[]), parent as ASTNode, node]) {
         if (!a || typeof a !== 'object' || !('kind' in a)) continue;
         if (a.kind === Kind.FIELD) parts.push(`selectionSet.${a.alias?.value ?? a.name.value}`);
         else if (a.kind === Kind.ARGUMENT) parts.push(`args.${a.name.value}`);

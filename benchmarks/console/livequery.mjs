@@ -9,7 +9,7 @@
 // CPU seconds per second of the server process and of the whole PostgreSQL cluster (/proc), and the delivery delay
 // from an INSERT's commit to each subscriber receiving the changed counts (p50/p95/max over all subscribers).
 //   node benchmarks/console/livequery.mjs [--subscribers 1000] [--invocations 20000] [--seconds 10] [--inserts 4]
-//        [--db-url postgresql://...]   (default: a throwaway cluster from scripts/pg-cluster.sh)
+//        [--batch-sizes 100,10] [--db-url postgresql://...]   (default: a throwaway cluster from scripts/pg-cluster.sh)
 // Needs dashboard/server built (npm run build) and its node_modules. Prints one JSON line per run, then a table.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -29,6 +29,8 @@ const SUBSCRIBERS = Number(args.subscribers ?? 1000);
 const INVOCATIONS = Number(args.invocations ?? 20000);
 const SECONDS = Number(args.seconds ?? 10);
 const INSERTS = Number(args.inserts ?? 4);
+// HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE values for the "after" runs (cohorts per statement).
+const BATCH_SIZES = String(args['batch-sizes'] ?? '100').split(',').map(Number);
 const TICK = 100; // clock ticks per second for /proc/*/stat (getconf CLK_TCK on Linux)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -125,8 +127,8 @@ function subscriber(port, variables, i) {
   });
 }
 
-async function run(mode, variant) {
-  const { child, port } = await startServer(mode === 'before' ? ['--live-queries-multiplexing', 'false'] : []);
+async function run(mode, variant, batchSize) {
+  const { child, port } = await startServer(mode === 'before' ? ['--live-queries-multiplexing', 'false'] : ['--live-queries-batch-size', String(batchSize)]);
   try {
     const now = Date.now();
     const minute = Math.floor(now / 60000) * 60000;
@@ -163,7 +165,7 @@ async function run(mode, variant) {
     }
     const secs = (performance.now() - w0) / 1000;
     const result = {
-      mode, variant, subscribers: SUBSCRIBERS, invocations: INVOCATIONS, window_s: Number(secs.toFixed(1)),
+      mode, variant, batch_size: mode === 'before' ? 1 : batchSize, subscribers: SUBSCRIBERS, invocations: INVOCATIONS, window_s: Number(secs.toFixed(1)),
       live_statements_per_s: Number((((await liveStatements(port)) - st0) / secs).toFixed(1)),
       pg_commits_per_s: Number((((await commits()) - c0 - INSERTS) / secs).toFixed(1)),
       server_cpu_s_per_s: Number(((cpuOf(child.pid) - cpuS0) / secs).toFixed(3)),
@@ -182,15 +184,15 @@ async function run(mode, variant) {
 
 const results = [];
 for (const variant of ['shared', 'distinct']) {
-  for (const mode of ['before', 'after']) {
-    const r = await run(mode, variant);
+  for (const [mode, batch] of [['before', 1], ...BATCH_SIZES.map((b) => ['after', b])]) {
+    const r = await run(mode, variant, batch);
     console.log(JSON.stringify(r));
     results.push(r);
   }
 }
 await db.end();
-console.log('\n| variables | server | SQL statements/s (server) | transactions/s (PostgreSQL) | server CPU s/s | PostgreSQL CPU s/s | delivery p50 / p95 / max ms | first result to all |');
+console.log('\n| variables | server (cohorts per statement) | SQL statements/s (server) | transactions/s (PostgreSQL) | server CPU s/s | PostgreSQL CPU s/s | delivery p50 / p95 / max ms | first result to all |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.variant} | ${r.mode} | ${r.live_statements_per_s} | ${r.pg_commits_per_s} | ${r.server_cpu_s_per_s} | ${r.postgres_cpu_s_per_s ?? 'n/a'} | ${r.delivery_p50_ms} / ${r.delivery_p95_ms} / ${r.delivery_max_ms}${r.missed ? ` (${r.missed} missed)` : ''} | ${r.all_first_results_ms} ms |`);
+  console.log(`| ${r.variant} | ${r.mode}${r.mode === 'after' ? ` (${r.batch_size})` : ''} | ${r.live_statements_per_s} | ${r.pg_commits_per_s} | ${r.server_cpu_s_per_s} | ${r.postgres_cpu_s_per_s ?? 'n/a'} | ${r.delivery_p50_ms} / ${r.delivery_p95_ms} / ${r.delivery_max_ms}${r.missed ? ` (${r.missed} missed)` : ''} | ${r.all_first_results_ms} ms |`);
 }

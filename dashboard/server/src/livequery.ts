@@ -61,10 +61,15 @@ class Poller {
     try {
       const all = [...this.cohorts.values()];
       const size = Math.max(1, this.stream ? this.owner.opts.streamBatchSize : this.owner.opts.batchSize);
-      // Batches run concurrently (as Hasura's poller does); the fair scheduler bounds how many hold connections.
+      // At most half the pool's connections at a time (the heavy-lane share): early batches finish, and are
+      // delivered, early instead of all batches sharing the CPU and finishing together at the end of the poll.
       const batches: Cohort[][] = [];
       for (let i = 0; i < all.length; i += size) batches.push(all.slice(i, i + size));
-      await Promise.all(batches.map((b) => this.runBatch(b)));
+      let next = 0;
+      const worker = async () => { while (next < batches.length) await this.runBatch(batches[next++]); };
+      // Without multiplexing (the old behaviour, for comparison) every subscriber's statement is issued at once.
+      const concurrency = this.owner.opts.shareCohorts ? Math.max(2, Math.floor(this.owner.engine.scheduler.limits.size / 2)) : batches.length;
+      await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
     } finally {
       this.running = false;
     }

@@ -186,6 +186,16 @@ export function loadMetadata(dir: string): Metadata {
     const dbu = ci?.database_url as Record<string, unknown> | undefined;
     if (dbu && typeof dbu === 'object' && dbu.connection_parameters) unsupported.push(`source ${s.name}: database_url.connection_parameters is not supported; use from_env or a URL`);
     if (s.functions.length) unsupported.push(`source ${s.name}: tracked SQL functions (root fields) are not supported by this server and are ignored`);
+    if (!isEmpty((s as unknown as { customization?: unknown }).customization)) unsupported.push(`source ${s.name}: customization (root field / type name prefixes, naming convention) is not supported and is ignored`);
+    for (const t of s.tables) {
+      const q = `${t.table.schema}.${t.table.name}`;
+      if (t.is_enum) unsupported.push(`table ${q}: is_enum is not supported; the table is served as a plain table (no <t>_enum type)`);
+      if (!isEmpty(t.event_triggers)) unsupported.push(`table ${q}: event triggers are not run by this server (use Hasura for them)`);
+      if (!isEmpty(t.remote_relationships)) unsupported.push(`table ${q}: remote relationships are not supported and are ignored`);
+      for (const [k, what] of [['insert_permissions', 'insert'], ['update_permissions', 'update'], ['delete_permissions', 'delete']] as const) {
+        if (!isEmpty(t[k])) unsupported.push(`table ${q}: ${what} permissions have no effect (this server is read-only)`);
+      }
+    }
   }
   return { version, sources, dir: root, apiLimits, introspectionDisabledFor, unsupported };
 }

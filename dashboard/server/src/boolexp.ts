@@ -19,6 +19,8 @@ export interface CompileContext {
   readonly session: Session;
   readonly sql: SqlBuilder;
   readonly output: OutputOptions;
+  /** Session variables a permission filter needs but the request lacks. */
+  readonly missingSession: Set<string>;
   perm(t: Table): Permission;
   visibleColumn(t: Table, gqlName: string): Column | undefined;
   /** Rows of `src` under a fresh alias, joined to a parent, with the role's filter unless `perm: false`. */
@@ -41,6 +43,9 @@ interface Operand { lhs: string; sqlType: string; scalar: string; castable: bool
 /** Permission mode: the row the permission is defined on (for `["$", col]`). */
 interface PermMode { root: RowCtx; rootTable: Table }
 
+/** Hasura's metadata also accepts operators spelled with `$` (`$or`, `$eq`, `$has_key`, `$cgt`, ...). */
+export const normalizeOperator = (k: string) => (k.startsWith('$') ? `_${k.slice(1)}` : k);
+
 const isSessionVar = (v: unknown): v is string => typeof v === 'string' && /^x-hasura-/i.test(v);
 const isJson = (sqlType: string) => sqlType === 'jsonb' || sqlType === 'json';
 
@@ -58,7 +63,8 @@ export class BoolExp {
   compile(t: Table, e: Record<string, unknown>, ctx: RowCtx, path: string, perm?: PermMode): string {
     if (e == null || typeof e !== 'object' || Array.isArray(e)) throw new HasuraError(`expected an object for type '${t.base}_bool_exp', but found ${e === null ? 'null' : typeof e}`, 'validation-failed', path);
     const parts: string[] = [];
-    for (const [k, v] of Object.entries(e)) {
+    for (const [rawKey, v] of Object.entries(e)) {
+      const k = perm ? normalizeOperator(rawKey) : rawKey;
       const p = `${path}.${k}`;
       if (v === null) throw new HasuraError(`unexpected null value for field '${k}'`, 'validation-failed', p);
       if (k === '_and' || k === '_or') {
@@ -146,7 +152,8 @@ export class BoolExp {
   private value(v: unknown, perm: PermMode | undefined, path: string): unknown {
     if (perm && isSessionVar(v)) {
       const sv = this.c.session[v.toLowerCase()];
-      if (sv === undefined) throw new HasuraError(`missing session variable: "${v.toLowerCase()}"`, 'not-found', '$');
+      // Collected and reported together once the operation is compiled (Hasura: validateSessionVariables).
+      if (sv === undefined) { this.c.missingSession.add(v.toLowerCase()); return null; }
       return sv;
     }
     return v;
@@ -155,7 +162,7 @@ export class BoolExp {
   /** A list operand: a JSON list (elements may be session variables), or one session variable holding a list. */
   private listValue(v: unknown, perm: PermMode | undefined, path: string): { values?: unknown[]; literal?: string } {
     if (perm && isSessionVar(v)) {
-      const sv = String(this.value(v, perm, path));
+      const sv = String(this.value(v, perm, path) ?? '{}');
       // Hasura's format for list-valued session variables is a Postgres array literal ({1,2,3}); JSON lists too.
       if (sv.trim().startsWith('[')) {
         try { return { values: JSON.parse(sv) as unknown[] }; } catch { throw new HasuraError(`session variable "${v}" is not a list`, 'data-exception', path); }
@@ -174,7 +181,8 @@ export class BoolExp {
     const json = isJson(o.sqlType);
     // Session variables are text: for json columns they hold the JSON text itself.
     const operand = (x: unknown, raw: unknown) => sql.param(json && !(perm && isSessionVar(raw)) ? JSON.stringify(x) : x, o.sqlType);
-    for (const [op, raw] of Object.entries(ops as Record<string, unknown>)) {
+    for (const [rawOp, raw] of Object.entries(ops as Record<string, unknown>)) {
+      const op = perm ? normalizeOperator(rawOp) : rawOp;
       const p = `${path}.${op}`;
       if (raw === null) {
         // HASURA_GRAPHQL_V1_BOOLEAN_NULL_COLLAPSE: an operator given null is dropped, as in Hasura v1.

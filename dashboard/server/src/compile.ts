@@ -35,6 +35,7 @@ const BIG_NUMS = new Set(['bigint', 'numeric', 'float8', 'money']);
 
 export class Compiler implements CompileContext {
   readonly sql = new SqlBuilder();
+  readonly missingSession = new Set<string>();
   private readonly bool: BoolExp;
 
   constructor(
@@ -141,6 +142,14 @@ export class Compiler implements CompileContext {
 
   // ---------- entry ----------
   compileOperation(op: OperationDefinitionNode): CompiledOperation {
+    const compiled = this.compileRoot(op);
+    if (this.missingSession.size) {
+      throw new HasuraError(`missing session variables: ${[...this.missingSession].map((v) => JSON.stringify(v)).join(', ')}`, 'not-found', '$');
+    }
+    return compiled;
+  }
+
+  private compileRoot(op: OperationDefinitionNode): CompiledOperation {
     const rootType = op.operation === 'subscription' ? this.rs.schema.getSubscriptionType() : this.rs.schema.getQueryType();
     if (op.operation === 'mutation' || !rootType) {
       throw new HasuraError(op.operation === 'mutation' ? 'no mutations exist' : 'no subscriptions exist', 'validation-failed', '$');

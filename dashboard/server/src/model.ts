@@ -330,7 +330,8 @@ function resolveComputedField(cf: { name: string; comment?: string; definition: 
 /** Checks a permission filter's shape: columns, relationships and operators must exist. */
 function checkBoolExp(e: unknown, t: Table, tables: Map<string, Table>, where: string): void {
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new MetadataError(`${where}: expected an object`);
-  for (const [k, v] of Object.entries(e as Record<string, unknown>)) {
+  for (const [rawKey, v] of Object.entries(e as Record<string, unknown>)) {
+    const k = rawKey.startsWith('$') ? `_${rawKey.slice(1)}` : rawKey; // Hasura's `$or` spelling
     if (k === '_and' || k === '_or') {
       if (!Array.isArray(v)) throw new MetadataError(`${where}: ${k} expects a list`);
       v.forEach((x) => checkBoolExp(x, t, tables, where));

@@ -131,7 +131,7 @@ describe('conformance: subscriptions (tests-py/test_subscriptions.py)', () => {
   });
 
   test('negative test: a missing session variable in the role filter (subscriptions/basic/negative_test.yaml), HTTP and WebSocket', async () => {
-    const exp = { message: 'missing session variable: "x-hasura-custom"', extensions: { path: '$', code: 'not-found' } };
+    const exp = { message: 'missing session variables: "x-hasura-custom"', extensions: { path: '$', code: 'not-found' } };
     const h = await (await fetch(`${srv.url}/v1/graphql`, { method: 'POST', headers: { 'x-hasura-role': 'user' }, body: JSON.stringify({ query: '{ hge_tests_test_t1 { c1 c2 } }' }) })).json();
     assert.deepEqual(h, { errors: [exp] });
     const c = await wsClient(srv.wsUrl, 'graphql-ws');

@@ -33,7 +33,8 @@ const CASES: Case[] = [
     query: '{ docs(order_by: {id: asc}, limit: 2) { id } }', sql: `SELECT json_build_object('docs', (${ids('docs', 'published OR owner_id = 4', 'LIMIT 2')}))` },
   { form: 'limit does not apply to by_pk; the filter does', role: 'user', session: { 'x-hasura-user-id': '2' },
     query: '{ a: docs_by_pk(id: 2) { id } b: docs_by_pk(id: 4) { id } c: docs_by_pk(id: 5) { id } }', sql: `SELECT json_build_object('a', json_build_object('id', 2), 'b', NULL, 'c', json_build_object('id', 5))` },
-  { form: 'missing session variable: not-found', role: 'user', query: '{ docs { id } }', error: { message: 'missing session variable: "x-hasura-user-id"', code: 'not-found' } },
+  { form: 'missing session variable: not-found', role: 'user', query: '{ docs { id } }', error: { message: 'missing session variables: "x-hasura-user-id"', code: 'not-found' } },
+  { form: 'several missing session variables are named together', role: 'user', query: '{ docs { id } users { id } }', error: { message: 'missing session variables: "x-hasura-user-id", "x-hasura-org-id"', code: 'not-found' } },
   { form: '_exists with a column comparison against the permission\'s own row (["$", col])', role: 'member', session: { 'x-hasura-user-id': '3' },
     query: '{ docs(order_by: {id: asc}) { id } }', sql: `SELECT json_build_object('docs', (${ids('docs d', 'EXISTS (SELECT 1 FROM users u WHERE u.id = 3 AND u.org_id = d.org_id)')}))` },
   { form: '_exists with the _eq shorthand (issue 13\'s example): an admin user sees everything', role: 'admin_user', session: { 'x-hasura-user-id': '1' },
@@ -81,7 +82,7 @@ const CASES: Case[] = [
   { form: 'object relationship to a table the role cannot see is absent', role: 'member', session: { 'x-hasura-user-id': '1' },
     query: '{ docs { owner { id } } }', error: { message: "field 'owner' not found in type: 'docs'", code: 'validation-failed' } },
   { form: 'a nested relationship whose filter needs a missing session variable', role: 'user', session: { 'x-hasura-user-id': '1' },
-    query: '{ docs { owner { name } } }', error: { message: 'missing session variable: "x-hasura-org-id"', code: 'not-found' } },
+    query: '{ docs { owner { name } } }', error: { message: 'missing session variables: "x-hasura-org-id"', code: 'not-found' } },
   { form: 'object relationship: the target filter hides the row (null)', role: 'user', session: { 'x-hasura-user-id': '1', 'x-hasura-org-id': '2' },
     query: '{ docs(order_by: {id: asc}, where: {id: {_in: [1, 3]}}) { id owner { name } } }', sql: `SELECT json_build_object('docs', json_build_array(json_build_object('id', 1, 'owner', NULL), json_build_object('id', 3, 'owner', json_build_object('name', 'cyd'))))` },
   // Root fields

@@ -69,7 +69,7 @@ describe('auth and permissions (admin secret set)', () => {
     const agg = await gql(srv, '{ invocations_aggregate { aggregate { count } } }', undefined, h);
     assert.equal(agg.body.errors?.[0].message, "field 'invocations_aggregate' not found in type: 'query_root'");
     const missing = await gql(srv, '{ invocations { id } }', undefined, { 'x-hasura-admin-secret': 's3cret', 'x-hasura-role': 'tenant' });
-    assert.deepEqual(missing.body.errors?.[0], { message: 'missing session variable: "x-hasura-user-email"', extensions: { path: '$', code: 'not-found' } }); // Hasura: Execute/Prepare.hs, NotFound
+    assert.deepEqual(missing.body.errors?.[0], { message: 'missing session variables: "x-hasura-user-email"', extensions: { path: '$', code: 'not-found' } }); // Hasura: validateSessionVariables, NotFound
     const unknownRole = await gql(srv, '{ invocations { id } }', undefined, { 'x-hasura-admin-secret': 's3cret', 'x-hasura-role': 'nobody' });
     assert.equal(unknownRole.body.errors?.[0].message, "field 'invocations' not found in type: 'query_root'");
   });

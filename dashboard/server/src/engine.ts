@@ -140,6 +140,16 @@ export class Engine {
     };
   }
 
+  /** Operations allowed in one batched HTTP request: 50, or api_limits.yaml's batch_limit when lower. */
+  batchLimit(ctx: RequestContext): number {
+    const l = this.metadata.apiLimits.disabled ? undefined : this.metadata.apiLimits.batch_limit;
+    if (!l) return 50;
+    let role: string | undefined;
+    try { role = resolveRole(this.config, ctx.headers, ctx.from).role; } catch { role = undefined; }
+    const v = (role !== undefined ? l.per_role?.[role] : undefined) ?? l.global;
+    return v == null ? 50 : Math.min(50, v);
+  }
+
   /** Parse, authorize, validate and compile. Throws HasuraError for every client mistake. */
   prepare(req: GraphQLRequest, ctx: RequestContext, opts: { subscription?: boolean } = {}): Prepared {
     const auth = resolveRole(this.config, ctx.headers, ctx.from);

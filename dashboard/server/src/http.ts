@@ -218,7 +218,8 @@ export class HttpServer {
     const ctx: RequestContext = { headers: req.headers, from: this.originOf(req), remote: req.socket.remoteAddress };
     if (Array.isArray(body)) {
       // Batched requests (as Hasura): an array of responses in the same order.
-      if (body.length > 50) { reply(200, JSON.stringify({ errors: [new HasuraError('too many operations in one batch (max 50)', 'bad-request').toJSON()] })); return; }
+      const max = this.engine.batchLimit(ctx);
+      if (body.length > max) { reply(200, JSON.stringify({ errors: [new HasuraError(`too many operations in one batch (${body.length}; the limit is ${max})`, 'validation-failed').toJSON()] })); return; }
       const out: string[] = [];
       for (const b of body) out.push(await this.engine.handle(b, ctx));
       reply(200, `[${out.join(',')}]`);

@@ -278,6 +278,31 @@ describe('configuration (issue 13)', () => {
       'HASURA_GRAPHQL_JWT_SECRET is not supported by this server and is ignored',
     ]);
   });
+  test('metadata this server does not apply is named at start; api_limits batch_limit applies', async () => {
+    const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'es-md-unsupported-'));
+    cpSync(MD, dir, { recursive: true });
+    writeFileSync(join(dir, 'remote_schemas.yaml'), '- name: other\n  definition: {url: http://127.0.0.1:1/graphql}\n');
+    writeFileSync(join(dir, 'inherited_roles.yaml'), '- role_name: both\n  role_set: [user, viewer]\n');
+    writeFileSync(join(dir, 'api_limits.yaml'), 'batch_limit: {global: 2}\n');
+    const kinds = join(dir, 'databases', 'default', 'tables', 'public_kinds.yaml');
+    writeFileSync(kinds, `${readFileSync(kinds, 'utf8')}is_enum: true\nevent_triggers:\n  - name: on_kind\n    definition: {insert: {columns: "*"}}\n    webhook: http://127.0.0.1:1/\n`);
+    const s = await startServer(dir, db.url);
+    try {
+      assert.deepEqual(s.engine.metadata.unsupported, [
+        'inherited_roles.yaml: inherited roles are not supported by this server and are ignored',
+        'remote_schemas.yaml: remote schemas are not supported by this server and are ignored',
+        'table public.kinds: is_enum is not supported; the table is served as a plain table (no <t>_enum type)',
+        'table public.kinds: event triggers are not run by this server (use Hasura for them)',
+      ]);
+      const three = await body(s, [{ query: '{ kinds { id } }' }, { query: '{ kinds { id } }' }, { query: '{ kinds { id } }' }]);
+      assert.deepEqual(three, err('too many operations in one batch (3; the limit is 2)'));
+      assert.equal((await body(s, [{ query: '{ kinds(limit: 1) { id } }' }, { query: '{ kinds(limit: 1) { id } }' }])).length, 2);
+    } finally { await s.stop(); }
+  });
+
   test('the source\'s pool_settings.max_connections sizes the pool unless a flag or variable does', async () => {
     assert.equal(srv.engine.scheduler.limits.size, 6);
   });

@@ -149,7 +149,7 @@ export class BoolExp {
   }
 
   /** A session variable's value, or the literal itself. */
-  private value(v: unknown, perm: PermMode | undefined, path: string): unknown {
+  private value(v: unknown, perm: PermMode | undefined): unknown {
     if (perm && isSessionVar(v)) {
       const sv = this.c.session[v.toLowerCase()];
       // Collected and reported together once the operation is compiled (Hasura: validateSessionVariables).
@@ -162,14 +162,14 @@ export class BoolExp {
   /** A list operand: a JSON list (elements may be session variables), or one session variable holding a list. */
   private listValue(v: unknown, perm: PermMode | undefined, path: string): { values?: unknown[]; literal?: string } {
     if (perm && isSessionVar(v)) {
-      const sv = String(this.value(v, perm, path) ?? '{}');
+      const sv = String(this.value(v, perm) ?? '{}');
       // Hasura's format for list-valued session variables is a Postgres array literal ({1,2,3}); JSON lists too.
       if (sv.trim().startsWith('[')) {
         try { return { values: JSON.parse(sv) as unknown[] }; } catch { throw new HasuraError(`session variable "${v}" is not a list`, 'data-exception', path); }
       }
       return { literal: sv };
     }
-    return { values: (Array.isArray(v) ? v : [v]).map((x) => this.value(x, perm, path)) };
+    return { values: (Array.isArray(v) ? v : [v]).map((x) => this.value(x, perm)) };
   }
 
   comparison(o: Operand, ops: unknown, path: string, t: Table, ctx: RowCtx, perm?: PermMode): string {
@@ -189,7 +189,7 @@ export class BoolExp {
         if (this.c.output.booleanNullCollapse && !perm) continue;
         throw new HasuraError(`unexpected null value for type "${op === '_has_key' || op in TEXT_OPS ? 'String' : o.scalar}"`, 'validation-failed', p);
       }
-      if (op in CMP) { parts.push(`${o.lhs} ${CMP[op]} ${operand(this.value(raw, perm, p), raw)}`); continue; }
+      if (op in CMP) { parts.push(`${o.lhs} ${CMP[op]} ${operand(this.value(raw, perm), raw)}`); continue; }
       if (op === '_in' || op === '_nin') {
         const l = this.listValue(raw, perm, p);
         const arr = l.literal !== undefined ? sql.param(l.literal, `${o.sqlType}[]`) : sql.param(json ? l.values!.map((x) => JSON.stringify(x)) : l.values, `${o.sqlType}[]`);
@@ -197,10 +197,10 @@ export class BoolExp {
         continue;
       }
       if (op === '_is_null') { parts.push(raw === true ? `${o.lhs} IS NULL` : `${o.lhs} IS NOT NULL`); continue; }
-      if (op in TEXT_OPS) { parts.push(`${o.lhs} ${TEXT_OPS[op]} ${sql.param(this.value(raw, perm, p), 'text')}`); continue; }
-      if (op === '_contains') { parts.push(`${o.lhs} @> ${operand(this.value(raw, perm, p), raw)}`); continue; }
-      if (op === '_contained_in') { parts.push(`${o.lhs} <@ ${operand(this.value(raw, perm, p), raw)}`); continue; }
-      if (op === '_has_key') { parts.push(`${o.lhs} ? ${sql.param(this.value(raw, perm, p), 'text')}`); continue; }
+      if (op in TEXT_OPS) { parts.push(`${o.lhs} ${TEXT_OPS[op]} ${sql.param(this.value(raw, perm), 'text')}`); continue; }
+      if (op === '_contains') { parts.push(`${o.lhs} @> ${operand(this.value(raw, perm), raw)}`); continue; }
+      if (op === '_contained_in') { parts.push(`${o.lhs} <@ ${operand(this.value(raw, perm), raw)}`); continue; }
+      if (op === '_has_key') { parts.push(`${o.lhs} ? ${sql.param(this.value(raw, perm), 'text')}`); continue; }
       if (op === '_has_keys_any' || op === '_has_keys_all') {
         const l = this.listValue(raw, perm, p);
         parts.push(`${o.lhs} ${op === '_has_keys_any' ? '?|' : '?&'} ${sql.param(l.literal ?? l.values, 'text[]')}`);

@@ -193,7 +193,7 @@ export class Compiler implements CompileContext {
     // by_pk: permission limit does not apply (Hasura), the filter does.
     const s = this.scope(tableSource(t));
     for (const c of t.pk) s.conds.unshift(`${s.ctx.col(c)} = ${this.sql.param(args[t.columns.get(c)!.gqlName], t.columns.get(c)!.sqlType)}`);
-    return subquery(s, this.objectJson(t, s.ctx, type, this.subFields(type, nodes), path), ' LIMIT 1');
+    return subquery(s, this.objectJson(s.ctx, type, this.subFields(type, nodes), path), ' LIMIT 1');
   }
 
   /** `<t>_stream(batch_size, cursor, where)`: rows after the cursor, in cursor order, and the next cursor value. */
@@ -218,7 +218,7 @@ export class Compiler implements CompileContext {
     const inner = `SELECT ${s.alias} AS r, ${s.ctx.col(col.name)} AS o0 FROM ${s.source.from} AS ${s.alias}${where(s.conds)} ORDER BY ${s.ctx.col(col.name)} ${desc ? 'DESC' : 'ASC'} LIMIT ${this.sql.param(limit, 'bigint')}`;
     const a = this.sql.alias('s');
     const type = getNamedType(def.type) as GraphQLObjectType;
-    const obj = this.objectJson(t, wholeRowCtx(`${a}.r`), type, this.subFields(type, nodes), path);
+    const obj = this.objectJson(wholeRowCtx(`${a}.r`), type, this.subFields(type, nodes), path);
     const data = `json_build_object(${this.sql.keyParam(key)}, coalesce(json_agg(${obj} ORDER BY ${a}.o0 ${desc ? 'DESC' : 'ASC'}), '[]'::json))::text`;
     const next = `(array_agg(${a}.o0::text ORDER BY ${a}.o0 ${desc ? 'ASC' : 'DESC'}))[1]`;
     return {
@@ -266,7 +266,7 @@ export class Compiler implements CompileContext {
     join?: (c: RowCtx) => string): string {
     const { sql, orderCols } = this.innerSelect(src, args, path, join, true);
     const s = this.sql.alias('s');
-    const obj = this.objectJson(src.table, wholeRowCtx(`${s}.r`), type, this.subFields(type, nodes), path);
+    const obj = this.objectJson(wholeRowCtx(`${s}.r`), type, this.subFields(type, nodes), path);
     const ord = orderCols.length ? ` ORDER BY ${orderCols.map((o) => `${s}.${o.expr} ${o.dir}`).join(', ')}` : '';
     return `(SELECT coalesce(json_agg(${obj}${ord}), '[]'::json) FROM (${sql}) AS ${s})`;
   }
@@ -327,7 +327,7 @@ export class Compiler implements CompileContext {
   }
 
   /** json_build_object of one row's selected fields. */
-  private objectJson(t: Table, ctx: RowCtx, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string): string {
+  private objectJson(ctx: RowCtx, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string): string {
     const pairs: [string, string][] = [];
     for (const [k, nodes] of fields) {
       const name = nodes[0].name.value;
@@ -361,7 +361,7 @@ export class Compiler implements CompileContext {
         }
         case 'objrel': {
           const s = this.relationScope(m.rel, ctx);
-          pairs.push([k, subquery(s, this.objectJson(s.source.table, s.ctx, ot, this.subFields(ot, nodes), fpath), ' LIMIT 1')]);
+          pairs.push([k, subquery(s, this.objectJson(s.ctx, ot, this.subFields(ot, nodes), fpath), ' LIMIT 1')]);
           break;
         }
         case 'arrrel': case 'arrrel_agg': {

@@ -24,7 +24,6 @@ const REPLACED = new Set<unknown>([
 const RULES = specifiedRules.filter((r) => !REPLACED.has(r));
 
 const q = (s: string) => JSON.stringify(s);
-const englishList = (xs: string[]) => (xs.length < 2 ? xs.join('') : xs.length === 2 ? `${xs[0]} and ${xs[1]}` : `${xs.slice(0, -1).join(', ')}, and ${xs[xs.length - 1]}`);
 const typeText = (t: TypeNode): string => (t.kind === Kind.NON_NULL_TYPE ? `${typeText(t.type)}!` : t.kind === Kind.LIST_TYPE ? `[${typeText(t.type)}]` : t.name.value);
 
 export interface ValidatedOperation { operation: OperationDefinitionNode; variables: Record<string, unknown> }

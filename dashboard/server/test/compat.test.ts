@@ -9,7 +9,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig, unsupportedHasuraSettings } from '../src/config.js';
 import { multiplexedSql } from '../src/livequery.js';
-import { createDatabase, FIXTURES, gql, psqlFile, sql, startServer, type Running } from './helpers.js';
+import { createDatabase, FIXTURES, psqlFile, sql, startServer, type Running } from './helpers.js';
 
 const MD = resolve(FIXTURES, 'compat', 'metadata');
 let db: Awaited<ReturnType<typeof createDatabase>>;

@@ -67,7 +67,7 @@ export class HttpServer {
         socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(refused)}\r\n\r\n${refused}`);
         return;
       }
-      if (path === '/v1/graphql' || path === '/v1beta1/relay') this.subs.handleUpgrade(req, socket, head);
+      if (path === '/v1/graphql') this.subs.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
     this.server.on('clientError', (_e, socket) => socket.destroy());

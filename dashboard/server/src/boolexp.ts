@@ -201,6 +201,9 @@ export class BoolExp {
       if (op === '_contains') { parts.push(`${o.lhs} @> ${operand(this.value(raw, perm), raw)}`); continue; }
       if (op === '_contained_in') { parts.push(`${o.lhs} <@ ${operand(this.value(raw, perm), raw)}`); continue; }
       if (op === '_has_key') { parts.push(`${o.lhs} ? ${sql.param(this.value(raw, perm), 'text')}`); continue; }
+      // SQL/JSON path (jsonb @? / @@: structural errors make the row not match instead of failing the query).
+      if (op === '_jsonb_path_exists') { parts.push(`${o.lhs} @? ${sql.param(this.value(raw, perm), 'jsonpath')}`); continue; }
+      if (op === '_jsonb_path_match') { parts.push(`${o.lhs} @@ ${sql.param(this.value(raw, perm), 'jsonpath')}`); continue; }
       if (op === '_has_keys_any' || op === '_has_keys_all') {
         const l = this.listValue(raw, perm, p);
         parts.push(`${o.lhs} ${op === '_has_keys_any' ? '?|' : '?&'} ${sql.param(l.literal ?? l.values, 'text[]')}`);

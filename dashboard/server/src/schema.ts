@@ -97,6 +97,8 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
           m._has_key = { type: GraphQLString, description: 'does the string exist as a top-level key in the column' };
           m._has_keys_all = { type: list(nn(GraphQLString)), description: 'do all of these strings exist as top-level keys in the column' };
           m._has_keys_any = { type: list(nn(GraphQLString)), description: 'do any of these strings exist as top-level keys in the column' };
+          m._jsonb_path_exists = { type: GraphQLString, description: 'does the column have an item matching the given JSON path' };
+          m._jsonb_path_match = { type: GraphQLString, description: 'is the given JSON path predicate true for the column' };
         }
         if (stringLike) {
           m._ilike = { type: S, description: 'does the column match the given case-insensitive pattern' };

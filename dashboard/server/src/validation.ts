@@ -193,7 +193,8 @@ function toHasura(err: GraphQLError, doc: DocumentNode): HasuraError {
   if (m) return new HasuraError(`unexpected subselection set for non-object field`, 'validation-failed', path);
   // Literal values of the wrong type, in the wording of Hasura's scalar parsers (typeMismatch).
   m = /^(Int|Float|String|Boolean) cannot represent (?:a )?non[- ][^:]*: (.*)$/s.exec(err.message);
-  if (m) return new HasuraError(`expected ${SCALAR_EXPECTED[m[1]]} for type "${m[1]}", but found ${describeLiteral(m[2])}`, 'validation-failed', path);
+  // offset is parsed as a 64-bit integer by Hasura, hence its shorter wording.
+  if (m) return new HasuraError(`expected ${path.endsWith('.args.offset') ? 'an integer' : SCALAR_EXPECTED[m[1]]} for type "${m[1]}", but found ${describeLiteral(m[2])}`, 'validation-failed', path);
   m = /^Unknown directive "@([^"]+)"/.exec(err.message);
   if (m) return new HasuraError(`directive '${m[1]}' is not defined in the schema`, 'validation-failed', path);
   return new HasuraError(err.message, 'validation-failed', path);

@@ -255,6 +255,21 @@ describe('subscriptions (issue 13, point 5)', () => {
     } finally { await c.dispose(); }
   });
 
+  test('multiplexed cohorts carry list and JSON parameters intact (_in lists, jsonb _contains)', async () => {
+    const c = client();
+    try {
+      const q = 'subscription($l: [String!]!, $j: jsonb!) { kinds(where: {_or: [{label: {_in: $l}}, {jsb: {_contains: $j}}]}, order_by: {id: asc}) { id } }';
+      const a = subscribe(c, q, { l: ['one', 'three'], j: { a: 2 } });
+      const b = subscribe(c, q, { l: ['it\'s "quoted", {braced}'], j: [2] });
+      const d = subscribe(c, q, { l: [], j: { a: 1 } });
+      await Promise.all([a, b, d].map((s) => s.until((x) => x.length >= 1)));
+      assert.deepEqual(a.seen[0].data.kinds, [{ id: 1 }, { id: 3 }]);
+      assert.deepEqual(b.seen[0].data.kinds, [{ id: 2 }]);
+      assert.deepEqual(d.seen[0].data.kinds, [{ id: 1 }]);
+      [a, b, d].forEach((s) => s.stop());
+    } finally { await c.dispose(); }
+  });
+
   test('multiplexed SQL: every $n parameter becomes the cohort\'s n-th value', () => {
     assert.equal(multiplexedSql('SELECT json_build_object($1::text, x) FROM t WHERE a = $2::int LIMIT $10::bigint'),
       'SELECT _v.i::int AS i, _r.* FROM json_array_elements($1::json) WITH ORDINALITY AS _v(p, i) CROSS JOIN LATERAL (SELECT json_build_object((_v.p->>0)::text, x) FROM t WHERE a = (_v.p->>1)::int LIMIT (_v.p->>9)::bigint) AS _r');

@@ -32,6 +32,7 @@ export interface CatalogFunction {
   returnType: { schema: string; typname: string; sqlType: string; typtype: string; category: string };
   returnsSet: boolean;
   volatility: string; // i s v
+  nDefaults: number;  // the last nDefaults input arguments have defaults
   comment: string | null;
 }
 
@@ -81,7 +82,7 @@ export async function readCatalog(client: pg.ClientBase, schemas: string[]): Pro
   }
   const functions = new Map<string, CatalogFunction[]>();
   const fns = await client.query(
-    `SELECT n.nspname AS schema, p.proname AS name, p.proretset AS retset, p.provolatile AS volatility,
+    `SELECT n.nspname AS schema, p.proname AS name, p.proretset AS retset, p.provolatile AS volatility, p.pronargdefaults AS ndefaults,
             ARRAY(SELECT tn.nspname || '.' || t.typname || '|' || format_type(t.oid, NULL) FROM unnest(p.proargtypes) WITH ORDINALITY u(o, i)
                    JOIN pg_type t ON t.oid = u.o JOIN pg_namespace tn ON tn.oid = t.typnamespace ORDER BY u.i)::text[] AS args,
             coalesce(p.proargnames, '{}')::text[] AS argnames, p.proargmodes::text[] AS argmodes,
@@ -100,7 +101,7 @@ export async function readCatalog(client: pg.ClientBase, schemas: string[]): Pro
     const list = functions.get(k) ?? [];
     // Output-only argument modes would shift names; only IN args are in proargtypes.
     const inNames = (r.argnames as string[]).filter((_, i) => !r.argmodes || ['i', 'b', 'v'].includes(r.argmodes[i]));
-    list.push({ schema: r.schema, name: r.name, argTypes, argNames: inNames, returnsSet: r.retset, volatility: r.volatility, comment: r.comment,
+    list.push({ schema: r.schema, name: r.name, argTypes, argNames: inNames, returnsSet: r.retset, volatility: r.volatility, comment: r.comment, nDefaults: Number(r.ndefaults),
       returnType: { schema: r.rschema, typname: r.rtypname, sqlType: r.rsqltype, typtype: r.rtyptype, category: r.rcategory } });
     functions.set(k, list);
   }

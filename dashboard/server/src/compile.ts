@@ -1,84 +1,111 @@
 // Compiles one validated GraphQL operation into ONE parameterized SQL statement that returns the whole `data`
 // object as JSON text. User input only ever becomes $n parameters; identifiers come from the metadata/catalog and
-// are always quoted. Nested selections are correlated subqueries (LATERAL-like), so there is no N+1.
+// are always quoted. Nested selections are correlated subqueries, so there is no N+1. Boolean expressions live in
+// boolexp.ts, order_by in orderby.ts, the shared SQL pieces (scopes, parameters, JSON objects) in sql.ts.
 import {
   getArgumentValues, getDirectiveValues, GraphQLIncludeDirective, GraphQLSkipDirective, Kind, getNamedType,
   type FieldNode, type FragmentDefinitionNode, type GraphQLObjectType, type OperationDefinitionNode, type SelectionSetNode,
   type GraphQLField,
 } from 'graphql';
+import { BoolExp, type CompileContext, type OutputOptions, type Session } from './boolexp.js';
 import { HasuraError } from './errors.js';
-import type { Column, Model, Permission, Relationship, Table } from './model.js';
-import { findColumnByGqlOrSql } from './model.js';
+import type { Column, ComputedField, Model, Permission, Relationship, Table } from './model.js';
+import { DIRECTION, orderBy } from './orderby.js';
 import { metaOf, type RoleSchema } from './schema.js';
+import {
+  quoteIdent, SqlBuilder, subquery, tableCtx, tableSource, where, wholeRowCtx, type RowCtx, type Scope, type Source,
+} from './sql.js';
 
-export interface Limits { maxDepth: number; maxRows: number }
-export type Session = Record<string, string>; // lower-cased x-hasura-* keys
+export type { OutputOptions, Session } from './boolexp.js';
+export { quoteIdent } from './sql.js';
+export interface Limits { maxRows: number }
 
-export const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-const tableRef = (t: Table) => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
-
-const DIRECTION: Record<string, string> = {
-  asc: 'ASC NULLS LAST', asc_nulls_first: 'ASC NULLS FIRST', asc_nulls_last: 'ASC NULLS LAST',
-  desc: 'DESC NULLS FIRST', desc_nulls_first: 'DESC NULLS FIRST', desc_nulls_last: 'DESC NULLS LAST',
-};
-const CMP: Record<string, string> = { _eq: '=', _neq: '<>', _gt: '>', _lt: '<', _gte: '>=', _lte: '<=' };
-const TEXT_OPS: Record<string, string> = {
-  _like: 'LIKE', _nlike: 'NOT LIKE', _ilike: 'ILIKE', _nilike: 'NOT ILIKE', _similar: 'SIMILAR TO', _nsimilar: 'NOT SIMILAR TO',
-  _regex: '~', _iregex: '~*', _nregex: '!~', _niregex: '!~*',
-};
-const COLUMN_CMP: Record<string, string> = { _ceq: '=', _cne: '<>', _cgt: '>', _clt: '<', _cgte: '>=', _clte: '<=' };
-
-/** A row in scope: `row` is an SQL expression of the table's composite type, `col` gives a column. */
-interface RowCtx { row: string; col: (c: string) => string }
-const tableCtx = (alias: string): RowCtx => ({ row: alias, col: (c) => `${alias}.${quoteIdent(c)}` });
-const wholeRowCtx = (expr: string): RowCtx => ({ row: expr, col: (c) => `(${expr}).${quoteIdent(c)}` });
-
-interface OrderItem { expr: string; dir: string }
+/** A `_stream` root field: the statement also returns the next cursor value, fed back as parameter `param`. */
+export interface StreamCursor { param: number; column: string }
 
 export interface CompiledOperation {
   sql: string | null;           // null when nothing needs the database
   params: unknown[];
   rootKeys: string[];           // response keys in order
   introspection: FieldNode[];   // root fields answered by graphql-js (__schema, __type)
+  stream?: StreamCursor;        // streaming subscription: the statement returns (data, cursor)
 }
 
-export class Compiler {
-  private params: unknown[] = [];
-  private paramIndex = new Map<string, number>();
-  private aliasN = 0;
+const BIG_NUMS = new Set(['bigint', 'numeric', 'float8', 'money']);
+
+export class Compiler implements CompileContext {
+  readonly sql = new SqlBuilder();
+  readonly missingSession = new Set<string>();
+  private readonly bool: BoolExp;
 
   constructor(
-    private readonly model: Model,
-    private readonly rs: RoleSchema,
+    readonly model: Model,
+    readonly rs: RoleSchema,
     private readonly fragments: Record<string, FragmentDefinitionNode>,
     private readonly variables: Record<string, unknown>,
-    private readonly session: Session,
+    readonly session: Session,
     private readonly limits: Limits,
-  ) {}
-
-  private alias(p: string) { return `_${p}${++this.aliasN}`; }
-
-  /** Adds a parameter and returns its placeholder, cast so Postgres never has to guess the type. */
-  param(v: unknown, sqlType: string): string {
-    this.params.push(v);
-    return `$${this.params.length}::${sqlType}`;
-  }
-  /** JSON object keys repeat a lot (every row of every list): share one parameter per distinct key. */
-  private keyParam(k: string): string {
-    let i = this.paramIndex.get(k);
-    if (i === undefined) { this.params.push(k); i = this.params.length; this.paramIndex.set(k, i); }
-    return `$${i}::text`;
+    readonly output: OutputOptions = { stringifyNumeric: false, booleanNullCollapse: false },
+  ) {
+    this.bool = new BoolExp(this);
   }
 
-  /** json_build_object is limited to 100 arguments; wider objects are spliced textually (keeps key order). */
-  private jsonObject(pairs: [string, string][]): string {
-    if (!pairs.length) return `'{}'::json`;
-    const chunks: string[] = [];
-    for (let i = 0; i < pairs.length; i += 50) {
-      chunks.push(`json_build_object(${pairs.slice(i, i + 50).map(([k, v]) => `${this.keyParam(k)}, ${v}`).join(', ')})`);
+  // ---------- context for boolexp.ts / orderby.ts ----------
+  perm(t: Table): Permission {
+    const p = this.rs.perms.get(t.key);
+    if (!p) throw new HasuraError(`no permission on table ${t.name}`, 'access-denied');
+    return p;
+  }
+
+  visibleColumn(t: Table, gqlName: string): Column | undefined {
+    const p = this.perm(t);
+    for (const c of t.columns.values()) if (c.gqlName === gqlName && p.columns.has(c.name)) return c;
+    return undefined;
+  }
+
+  scope(src: Source, join?: (c: RowCtx) => string, perm = true): Scope {
+    const alias = this.sql.alias('t');
+    const ctx = tableCtx(alias);
+    const conds: string[] = [];
+    if (join) conds.push(join(ctx));
+    if (perm) { const pf = this.bool.permFilter(src.table, ctx); if (pf) conds.push(pf); }
+    return { source: src, alias, ctx, conds };
+  }
+
+  relationScope(rel: Relationship, parent: RowCtx, perm = true): Scope {
+    return this.scope(tableSource(this.model.tables.get(rel.targetKey)!), (c) => joinCond(rel, parent, c), perm);
+  }
+
+  computedScalar(cf: ComputedField, row: RowCtx, args?: Record<string, unknown>): string {
+    return this.functionCall(cf, row, args);
+  }
+
+  computedSource(cf: ComputedField, row: RowCtx, args?: Record<string, unknown>): Source {
+    return { table: this.model.tables.get(cf.returnsTable!)!, from: this.functionCall(cf, row, args) };
+  }
+
+  /** `fn(row, [session,] inputs...)` in declaration order; once an input is left to its default, named notation. */
+  private functionCall(cf: ComputedField, row: RowCtx, args: Record<string, unknown> = {}): string {
+    const parts: string[] = [];
+    let named = false;
+    for (const a of cf.args) {
+      let expr: string;
+      if (a.kind === 'table') expr = row.row;
+      else if (a.kind === 'session') expr = this.sql.param(JSON.stringify(this.session), 'json');
+      else if (args[a.name] !== undefined) {
+        const v = args[a.name];
+        expr = this.sql.param(v !== null && (a.sqlType === 'json' || a.sqlType === 'jsonb') ? JSON.stringify(v) : v, a.sqlType);
+      } else if (a.hasDefault) { named = true; continue; }
+      else throw new HasuraError(`missing required field '${a.name}'`, 'validation-failed', '$');
+      if (named && !a.name) throw new HasuraError(`function ${cf.fnName}: an unnamed argument follows a defaulted one`, 'unexpected');
+      parts.push(named ? `${quoteIdent(a.name)} => ${expr}` : expr);
     }
-    if (chunks.length === 1) return chunks[0];
-    return `(${chunks.map((c, i) => (i === 0 ? `left(${c}::text, -1)` : i === chunks.length - 1 ? `substr(${c}::text, 2)` : `substr(left(${c}::text, -1), 2)`)).join(` || ',' || `)})::json`;
+    return `${quoteIdent(cf.fnSchema)}.${quoteIdent(cf.fnName)}(${parts.join(', ')})`;
+  }
+
+  /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: bigint, numeric, float8 and money leave as JSON strings (Translate/Column.hs). */
+  private jsonable(expr: string, scalar: string): string {
+    return this.output.stringifyNumeric && BIG_NUMS.has(scalar) ? `(${expr})::text` : expr;
   }
 
   // ---------- field collection (fragments, @skip/@include) ----------
@@ -115,6 +142,14 @@ export class Compiler {
 
   // ---------- entry ----------
   compileOperation(op: OperationDefinitionNode): CompiledOperation {
+    const compiled = this.compileRoot(op);
+    if (this.missingSession.size) {
+      throw new HasuraError(`missing session variables: ${[...this.missingSession].map((v) => JSON.stringify(v)).join(', ')}`, 'not-found', '$');
+    }
+    return compiled;
+  }
+
+  private compileRoot(op: OperationDefinitionNode): CompiledOperation {
     const rootType = op.operation === 'subscription' ? this.rs.schema.getSubscriptionType() : this.rs.schema.getQueryType();
     if (op.operation === 'mutation' || !rootType) {
       throw new HasuraError(op.operation === 'mutation' ? 'no mutations exist' : 'no subscriptions exist', 'validation-failed', '$');
@@ -125,14 +160,18 @@ export class Compiler {
     for (const [k, nodes] of fields) {
       const name = nodes[0].name.value;
       if (name === '__schema' || name === '__type') { introspection.push(...nodes); continue; }
-      if (name === '__typename') { pairs.push([k, this.param(rootType.name, 'text')]); continue; }
+      if (name === '__typename') { pairs.push([k, this.sql.param(rootType.name, 'text')]); continue; }
       if (name === 'no_queries_available') { pairs.push([k, `''::text`]); continue; }
       const def = rootType.getFields()[name];
       const path = `$.selectionSet.${k}`;
+      if (metaOf(def)?.kind === 'stream') {
+        if (fields.size !== 1) throw new HasuraError('a streaming subscription must select exactly one root field', 'validation-failed', '$');
+        return this.streamField(def, nodes, k, path);
+      }
       pairs.push([k, this.rootField(def, nodes, path)]);
     }
-    const hasDb = pairs.length > 0;
-    return { sql: hasDb ? `SELECT ${this.jsonObject(pairs)}::text AS data` : null, params: this.params, rootKeys: [...fields.keys()], introspection };
+    const sql = pairs.length ? `SELECT ${this.sql.jsonObject(pairs)}::text AS data` : null;
+    return { sql, params: this.sql.params, rootKeys: [...fields.keys()], introspection };
   }
 
   private args(def: GraphQLField<unknown, unknown>, node: FieldNode, path: string): Record<string, unknown> {
@@ -143,113 +182,122 @@ export class Compiler {
     }
   }
 
-  private perm(t: Table): Permission {
-    const p = this.rs.perms.get(t.key);
-    if (!p) throw new HasuraError(`no permission on table ${t.name}`, 'access-denied');
-    return p;
-  }
-
   private rootField(def: GraphQLField<unknown, unknown>, nodes: FieldNode[], path: string): string {
     const meta = metaOf(def);
     if (!meta || !('table' in meta)) throw new HasuraError(`field '${def.name}' not found in type: 'query_root'`, 'validation-failed', path);
     const t = meta.table;
     const args = this.args(def, nodes[0], path);
     const type = getNamedType(def.type) as GraphQLObjectType;
-    if (meta.kind === 'select') return this.selectList(t, args, type, nodes, path, null, 1);
-    if (meta.kind === 'aggregate') return this.selectAggregate(t, args, type, nodes, path, null, 1);
+    if (meta.kind === 'select') return this.selectList(tableSource(t), args, type, nodes, path);
+    if (meta.kind === 'aggregate') return this.selectAggregate(tableSource(t), args, type, nodes, path);
     // by_pk: permission limit does not apply (Hasura), the filter does.
-    const a = this.alias('t');
-    const ctx = tableCtx(a);
-    const conds = t.pk.map((c) => `${ctx.col(c)} = ${this.param(args[t.columns.get(c)!.gqlName], t.columns.get(c)!.sqlType)}`);
-    const pf = this.permFilter(t, ctx);
-    if (pf) conds.push(pf);
-    return `(SELECT ${this.objectJson(t, ctx, type, this.subFields(type, nodes), path, 2)} FROM ${tableRef(t)} AS ${a} WHERE ${conds.join(' AND ')} LIMIT 1)`;
+    const s = this.scope(tableSource(t));
+    for (const c of t.pk) s.conds.unshift(`${s.ctx.col(c)} = ${this.sql.param(args[t.columns.get(c)!.gqlName], t.columns.get(c)!.sqlType)}`);
+    return subquery(s, this.objectJson(s.ctx, type, this.subFields(type, nodes), path), ' LIMIT 1');
+  }
+
+  /** `<t>_stream(batch_size, cursor, where)`: rows after the cursor, in cursor order, and the next cursor value. */
+  private streamField(def: GraphQLField<unknown, unknown>, nodes: FieldNode[], key: string, path: string): CompiledOperation {
+    const t = (metaOf(def) as { table: Table }).table;
+    const args = this.args(def, nodes[0], path);
+    const cursors = (Array.isArray(args.cursor) ? args.cursor : [args.cursor]) as { initial_value: Record<string, unknown>; ordering?: string | null }[];
+    if (cursors.length !== 1) throw new HasuraError('exactly one cursor input is expected', 'validation-failed', `${path}.args.cursor`);
+    const initial = Object.entries(cursors[0].initial_value ?? {}).filter(([, v]) => v !== undefined);
+    if (initial.length !== 1) throw new HasuraError('exactly one column is expected in the cursor\'s initial_value', 'validation-failed', `${path}.args.cursor`);
+    const col = this.visibleColumn(t, initial[0][0])!;
+    const batch = Number(args.batch_size);
+    if (!Number.isInteger(batch) || batch < 0) throw new HasuraError('unexpected negative value for "batch_size"', 'validation-failed', `${path}.args.batch_size`);
+    const desc = cursors[0].ordering === 'DESC';
+    const s = this.scope(tableSource(t));
+    if (args.where != null) s.conds.push(this.bool.compile(t, args.where as Record<string, unknown>, s.ctx, `${path}.args.where`));
+    const cursorValue = initial[0][1];
+    const cursor = this.sql.param(cursorValue === null ? null : col.jsonb ? JSON.stringify(cursorValue) : cursorValue, col.sqlType);
+    const cursorParam = this.sql.params.length - 1;
+    s.conds.push(`${s.ctx.col(col.name)} ${desc ? '<' : '>'} ${cursor}`);
+    const limit = this.limits.maxRows > 0 ? Math.min(batch, this.limits.maxRows) : batch;
+    const inner = `SELECT ${s.alias} AS r, ${s.ctx.col(col.name)} AS o0 FROM ${s.source.from} AS ${s.alias}${where(s.conds)} ORDER BY ${s.ctx.col(col.name)} ${desc ? 'DESC' : 'ASC'} LIMIT ${this.sql.param(limit, 'bigint')}`;
+    const a = this.sql.alias('s');
+    const type = getNamedType(def.type) as GraphQLObjectType;
+    const obj = this.objectJson(wholeRowCtx(`${a}.r`), type, this.subFields(type, nodes), path);
+    const data = `json_build_object(${this.sql.keyParam(key)}, coalesce(json_agg(${obj} ORDER BY ${a}.o0 ${desc ? 'DESC' : 'ASC'}), '[]'::json))::text`;
+    const next = `(array_agg(${a}.o0::text ORDER BY ${a}.o0 ${desc ? 'ASC' : 'DESC'}))[1]`;
+    return {
+      sql: `SELECT ${data} AS data, ${next} AS cursor FROM (${inner}) AS ${a}`,
+      params: this.sql.params, rootKeys: [key], introspection: [], stream: { param: cursorParam, column: col.name },
+    };
   }
 
   // ---------- selections ----------
-  private checkDepth(depth: number, path: string) {
-    if (depth > this.limits.maxDepth) throw new HasuraError(`the query exceeds the maximum depth of ${this.limits.maxDepth}`, 'validation-failed', path);
-  }
-
-  /** FROM/WHERE/ORDER BY/LIMIT of a table selection with the standard 5 arguments; returns the inner SELECT. */
-  private innerSelect(t: Table, args: Record<string, unknown>, path: string, join: ((c: RowCtx) => string) | null, cap: boolean): { sql: string; orderCols: OrderItem[] } {
+  /** FROM/WHERE/ORDER BY/LIMIT of a selection with the standard 5 arguments; returns the inner SELECT. */
+  private innerSelect(src: Source, args: Record<string, unknown>, path: string, join: ((c: RowCtx) => string) | undefined, cap: boolean) {
+    const t = src.table;
     const p = this.perm(t);
-    const a = this.alias('t');
-    const ctx = tableCtx(a);
-    const conds: string[] = [];
-    if (join) conds.push(join(ctx));
-    const pf = this.permFilter(t, ctx);
-    if (pf) conds.push(pf);
-    if (args.where != null) conds.push(this.boolExp(t, args.where as Record<string, unknown>, ctx, `${path}.args.where`, false));
-    const order = args.order_by == null ? [] : this.orderBy(t, args.order_by as Record<string, unknown>[], ctx, `${path}.args.order_by`);
+    const s = this.scope(src, join);
+    if (args.where != null) s.conds.push(this.bool.compile(t, args.where as Record<string, unknown>, s.ctx, `${path}.args.where`));
+    const order = args.order_by == null ? [] : orderBy(this, t, args.order_by as Record<string, unknown>[], s.ctx, `${path}.args.order_by`);
     let distinct = '';
     const don = args.distinct_on as string[] | null | undefined;
     if (don != null && don.length) {
       // Hasura: the first N order_by items must be exactly the distinct_on columns (as a set).
       if (order.length) {
-        const dset = new Set(don.map((c) => ctx.col(c)));
+        const dset = new Set(don.map((c) => s.ctx.col(c)));
         const head = order.slice(0, don.length).map((o) => o.expr);
         if (head.length < dset.size || !head.every((e) => dset.has(e)) || new Set(head).size !== dset.size) {
           throw new HasuraError('"distinct_on" columns must match initial "order_by" columns', 'validation-failed', `${path}.args`);
         }
       }
-      distinct = `DISTINCT ON (${don.map((c) => ctx.col(c)).join(', ')}) `;
+      distinct = `DISTINCT ON (${don.map((c) => s.ctx.col(c)).join(', ')}) `;
     }
     let limit: number | null = args.limit == null ? null : Number(args.limit);
-    if (limit != null && limit < 0) throw new HasuraError('unexpected negative value for "limit"', 'validation-failed', `${path}.args.limit`);
+    if (limit != null && limit < 0) throw new HasuraError('expected a non-negative 32-bit integer for type "Int", but found an integer', 'validation-failed', `${path}.args.limit`);
     const offset = args.offset == null ? null : Number(args.offset);
     if (offset != null && (!Number.isSafeInteger(offset) || offset < 0)) throw new HasuraError('unexpected negative value for "offset"', 'validation-failed', `${path}.args.offset`);
     if (p.limit != null) limit = limit == null ? p.limit : Math.min(limit, p.limit);
     if (cap && this.limits.maxRows > 0) limit = limit == null ? this.limits.maxRows : Math.min(limit, this.limits.maxRows);
     const orderCols = order.map((o, i) => ({ expr: `o${i}`, dir: o.dir }));
-    const sql = `SELECT ${distinct}${a} AS r${order.map((o, i) => `, ${o.expr} AS o${i}`).join('')} FROM ${tableRef(t)} AS ${a}`
-      + (conds.length ? ` WHERE ${conds.join(' AND ')}` : '')
+    const sql = `SELECT ${distinct}${s.alias} AS r${order.map((o, i) => `, ${o.expr} AS o${i}`).join('')} FROM ${src.from} AS ${s.alias}${where(s.conds)}`
       + (order.length ? ` ORDER BY ${order.map((o) => `${o.expr} ${o.dir}`).join(', ')}` : '')
-      + (limit != null ? ` LIMIT ${this.param(limit, 'bigint')}` : '')
-      + (offset != null ? ` OFFSET ${this.param(offset, 'bigint')}` : '');
+      + (limit != null ? ` LIMIT ${this.sql.param(limit, 'bigint')}` : '')
+      + (offset != null ? ` OFFSET ${this.sql.param(offset, 'bigint')}` : '');
     return { sql, orderCols };
   }
 
-  private selectList(t: Table, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
-    join: ((c: RowCtx) => string) | null, depth: number): string {
-    this.checkDepth(depth, path);
-    const { sql, orderCols } = this.innerSelect(t, args, path, join, true);
-    const s = this.alias('s');
-    const obj = this.objectJson(t, wholeRowCtx(`${s}.r`), type, this.subFields(type, nodes), path, depth + 1);
+  private selectList(src: Source, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
+    join?: (c: RowCtx) => string): string {
+    const { sql, orderCols } = this.innerSelect(src, args, path, join, true);
+    const s = this.sql.alias('s');
+    const obj = this.objectJson(wholeRowCtx(`${s}.r`), type, this.subFields(type, nodes), path);
     const ord = orderCols.length ? ` ORDER BY ${orderCols.map((o) => `${s}.${o.expr} ${o.dir}`).join(', ')}` : '';
     return `(SELECT coalesce(json_agg(${obj}${ord}), '[]'::json) FROM (${sql}) AS ${s})`;
   }
 
-  private selectAggregate(t: Table, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
-    join: ((c: RowCtx) => string) | null, depth: number): string {
-    this.checkDepth(depth, path);
-    const fields = this.subFields(type, nodes);
+  private selectAggregate(src: Source, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
+    join?: (c: RowCtx) => string): string {
     const pairs: [string, string][] = [];
-    for (const [k, fns] of fields) {
+    for (const [k, fns] of this.subFields(type, nodes)) {
       const name = fns[0].name.value;
       const fpath = `${path}.selectionSet.${k}`;
-      if (name === '__typename') { pairs.push([k, this.param(type.name, 'text')]); continue; }
+      if (name === '__typename') { pairs.push([k, this.sql.param(type.name, 'text')]); continue; }
       const def = type.getFields()[name];
       const m = metaOf(def);
       if (m?.kind === 'agg_nodes') {
-        pairs.push([k, this.selectList(t, args, getNamedType(def.type) as GraphQLObjectType, fns, fpath, join, depth + 1)]);
+        pairs.push([k, this.selectList(src, args, getNamedType(def.type) as GraphQLObjectType, fns, fpath, join)]);
       } else if (m?.kind === 'agg_aggregate') {
         // Aggregates see the whole filtered/limited set: no max-rows cap here (it would falsify counts).
-        const { sql } = this.innerSelect(t, args, fpath, join, false);
-        const s = this.alias('s');
+        const { sql } = this.innerSelect(src, args, fpath, join, false);
+        const s = this.sql.alias('s');
         const aggType = getNamedType(def.type) as GraphQLObjectType;
-        const obj = this.aggregateFieldsJson(t, aggType, this.subFields(aggType, fns), wholeRowCtx(`${s}.r`), `${s}.r`, fpath);
-        pairs.push([k, `(SELECT ${obj} FROM (${sql}) AS ${s})`]);
+        pairs.push([k, `(SELECT ${this.aggregateFieldsJson(aggType, this.subFields(aggType, fns), wholeRowCtx(`${s}.r`), `${s}.r`, fpath)} FROM (${sql}) AS ${s})`]);
       }
     }
-    return this.jsonObject(pairs);
+    return this.sql.jsonObject(pairs);
   }
 
-  private aggregateFieldsJson(t: Table, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, ctx: RowCtx, rowExpr: string, path: string): string {
+  private aggregateFieldsJson(type: GraphQLObjectType, fields: Map<string, FieldNode[]>, ctx: RowCtx, rowExpr: string, path: string): string {
     const pairs: [string, string][] = [];
     for (const [k, fns] of fields) {
       const name = fns[0].name.value;
-      if (name === '__typename') { pairs.push([k, this.param(type.name, 'text')]); continue; }
+      if (name === '__typename') { pairs.push([k, this.sql.param(type.name, 'text')]); continue; }
       const def = type.getFields()[name];
       const m = metaOf(def)!;
       if (m.kind === 'agg_count') {
@@ -267,266 +315,112 @@ export class Compiler {
         const inner: [string, string][] = [];
         for (const [ck, cns] of this.subFields(opType, fns)) {
           const cname = cns[0].name.value;
-          if (cname === '__typename') { inner.push([ck, this.param(opType.name, 'text')]); continue; }
+          if (cname === '__typename') { inner.push([ck, this.sql.param(opType.name, 'text')]); continue; }
           const cm = metaOf(opType.getFields()[cname]);
-          if (cm?.kind === 'agg_col') inner.push([ck, `${m.op}(${ctx.col(cm.column.name)})`]);
+          // Hasura stringifies by the column's type, for every operator (avg over bigint too, not over integer).
+          if (cm?.kind === 'agg_col') inner.push([ck, this.jsonable(`${m.op}(${ctx.col(cm.column.name)})`, cm.column.scalar)]);
         }
-        pairs.push([k, this.jsonObject(inner)]);
+        pairs.push([k, this.sql.jsonObject(inner)]);
       }
     }
-    return this.jsonObject(pairs);
+    return this.sql.jsonObject(pairs);
   }
 
   /** json_build_object of one row's selected fields. */
-  private objectJson(t: Table, ctx: RowCtx, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string, depth: number): string {
-    this.checkDepth(depth, path);
+  private objectJson(ctx: RowCtx, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string): string {
     const pairs: [string, string][] = [];
     for (const [k, nodes] of fields) {
       const name = nodes[0].name.value;
       const fpath = `${path}.selectionSet.${k}`;
-      if (name === '__typename') { pairs.push([k, this.param(type.name, 'text')]); continue; }
+      if (name === '__typename') { pairs.push([k, this.sql.param(type.name, 'text')]); continue; }
       const def = type.getFields()[name];
       const m = metaOf(def);
       if (!m) throw new HasuraError(`field '${name}' not found in type: '${type.name}'`, 'validation-failed', fpath);
+      const ot = getNamedType(def.type) as GraphQLObjectType;
       switch (m.kind) {
-        case 'column': pairs.push([k, ctx.col(m.column.name)]); break;
-        case 'computed': pairs.push([k, this.computedExpr(m.cf, ctx)]); break;
+        case 'column': {
+          let expr = ctx.col(m.column.name);
+          if (def.args.length) {
+            const path = this.args(def, nodes[0], fpath).path as string | null | undefined;
+            const steps = path == null ? [] : parseJsonPath(path, `${fpath}.args.path`);
+            if (steps.length) expr = `(${expr} #> ${this.sql.param(steps, 'text[]')})`;
+          }
+          pairs.push([k, this.jsonable(expr, m.column.scalar)]);
+          break;
+        }
+        case 'computed': {
+          const a = this.args(def, nodes[0], fpath);
+          pairs.push([k, this.jsonable(this.computedScalar(m.cf, ctx, a.args as Record<string, unknown> | undefined), m.cf.scalar)]);
+          break;
+        }
+        case 'computed_set': case 'computed_set_agg': {
+          const a = this.args(def, nodes[0], fpath);
+          const src = this.computedSource(m.cf, ctx, a.args as Record<string, unknown> | undefined);
+          pairs.push([k, m.kind === 'computed_set' ? this.selectList(src, a, ot, nodes, fpath) : this.selectAggregate(src, a, ot, nodes, fpath)]);
+          break;
+        }
         case 'objrel': {
-          const tt = this.model.tables.get(m.rel.targetKey)!;
-          const a = this.alias('t');
-          const c2 = tableCtx(a);
-          const conds = [this.joinCond(m.rel, ctx, c2)];
-          const pf = this.permFilter(tt, c2);
-          if (pf) conds.push(pf);
-          const ot = getNamedType(def.type) as GraphQLObjectType;
-          pairs.push([k, `(SELECT ${this.objectJson(tt, c2, ot, this.subFields(ot, nodes), fpath, depth + 1)} FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')} LIMIT 1)`]);
+          const s = this.relationScope(m.rel, ctx);
+          pairs.push([k, subquery(s, this.objectJson(s.ctx, ot, this.subFields(ot, nodes), fpath), ' LIMIT 1')]);
           break;
         }
         case 'arrrel': case 'arrrel_agg': {
-          const tt = this.model.tables.get(m.rel.targetKey)!;
           const args = this.args(def, nodes[0], fpath);
-          const ot = getNamedType(def.type) as GraphQLObjectType;
-          const join = (c2: RowCtx) => this.joinCond(m.rel, ctx, c2);
-          pairs.push([k, m.kind === 'arrrel' ? this.selectList(tt, args, ot, nodes, fpath, join, depth + 1) : this.selectAggregate(tt, args, ot, nodes, fpath, join, depth + 1)]);
+          const src = tableSource(this.model.tables.get(m.rel.targetKey)!);
+          const join = (c2: RowCtx) => joinCond(m.rel, ctx, c2);
+          pairs.push([k, m.kind === 'arrrel' ? this.selectList(src, args, ot, nodes, fpath, join) : this.selectAggregate(src, args, ot, nodes, fpath, join)]);
           break;
         }
         default: throw new HasuraError(`unexpected field ${name}`, 'unexpected', fpath);
       }
     }
-    return this.jsonObject(pairs);
-  }
-
-  private computedExpr(cf: { fnSchema: string; fnName: string; sessionArgument: boolean }, ctx: RowCtx): string {
-    const fn = `${quoteIdent(cf.fnSchema)}.${quoteIdent(cf.fnName)}`;
-    return cf.sessionArgument ? `${fn}(${ctx.row}, ${this.param(JSON.stringify(this.session), 'json')})` : `${fn}(${ctx.row})`;
-  }
-
-  private joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {
-    return rel.mapping.map(([l, r]) => `${child.col(r)} = ${parent.col(l)}`).join(' AND ');
-  }
-
-  // ---------- order_by ----------
-  private orderBy(t: Table, items: Record<string, unknown>[], ctx: RowCtx, path: string): OrderItem[] {
-    const out: OrderItem[] = [];
-    for (const item of items) out.push(...this.orderItem(t, item, ctx, path));
-    return out;
-  }
-  private orderItem(t: Table, item: Record<string, unknown>, ctx: RowCtx, path: string): OrderItem[] {
-    const out: OrderItem[] = [];
-    for (const [k, v] of Object.entries(item)) {
-      if (v == null) continue;
-      const col = this.visibleColumn(t, k);
-      if (col) { out.push({ expr: ctx.col(col.name), dir: DIRECTION[v as string] }); continue; }
-      const cf = t.computed.get(k);
-      if (cf && this.perm(t).computedFields.has(k)) { out.push({ expr: this.computedExpr(cf, ctx), dir: DIRECTION[v as string] }); continue; }
-      const rel = t.relationships.get(k);
-      if (rel && rel.kind === 'object') {
-        const tt = this.model.tables.get(rel.targetKey)!;
-        const a = this.alias('t');
-        const c2 = tableCtx(a);
-        const conds = [this.joinCond(rel, ctx, c2)];
-        const pf = this.permFilter(tt, c2);
-        if (pf) conds.push(pf);
-        for (const o of this.orderItem(tt, v as Record<string, unknown>, c2, `${path}.${k}`)) {
-          // LEFT JOIN semantics: a missing related row sorts as NULL.
-          out.push({ expr: `(SELECT ${o.expr} FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')} LIMIT 1)`, dir: o.dir });
-        }
-        continue;
-      }
-      if (k.endsWith('_aggregate')) {
-        const arel = t.relationships.get(k.slice(0, -'_aggregate'.length));
-        if (arel && arel.kind === 'array') {
-          const tt = this.model.tables.get(arel.targetKey)!;
-          for (const [op, spec] of Object.entries(v as Record<string, unknown>)) {
-            if (spec == null) continue;
-            const sub = (agg: string) => {
-              const a = this.alias('t');
-              const c2 = tableCtx(a);
-              const conds = [this.joinCond(arel, ctx, c2)];
-              const pf = this.permFilter(tt, c2);
-              if (pf) conds.push(pf);
-              return `(SELECT ${agg.replace('%ROW%', a)} FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')})`;
-            };
-            if (op === 'count') out.push({ expr: sub('count(*)'), dir: DIRECTION[spec as string] });
-            else {
-              for (const [c, d] of Object.entries(spec as Record<string, unknown>)) {
-                if (d == null) continue;
-                const colm = this.visibleColumn(tt, c)!;
-                const a = this.alias('t');
-                const c2 = tableCtx(a);
-                const conds = [this.joinCond(arel, ctx, c2)];
-                const pf = this.permFilter(tt, c2);
-                if (pf) conds.push(pf);
-                out.push({ expr: `(SELECT ${op}(${c2.col(colm.name)}) FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')})`, dir: DIRECTION[d as string] });
-              }
-            }
-          }
-          continue;
-        }
-      }
-      throw new HasuraError(`field '${k}' not found in type: '${t.base}_order_by'`, 'validation-failed', path);
-    }
-    return out;
-  }
-
-  private visibleColumn(t: Table, gqlName: string): Column | undefined {
-    const p = this.perm(t);
-    for (const c of t.columns.values()) if (c.gqlName === gqlName && p.columns.has(c.name)) return c;
-    return undefined;
-  }
-
-  // ---------- boolean expressions ----------
-  /** Permission filters are Hasura metadata bool_exps over SQL column names, with X-Hasura-* session values. */
-  permFilter(t: Table, ctx: RowCtx): string | null {
-    const p = this.perm(t);
-    if (!p.filter || !Object.keys(p.filter).length) return null;
-    return this.boolExp(t, p.filter, ctx, '$', true);
-  }
-
-  boolExp(t: Table, e: Record<string, unknown>, ctx: RowCtx, path: string, isPerm: boolean): string {
-    if (e == null || typeof e !== 'object') throw new HasuraError(`expected an object for type '${t.base}_bool_exp', but found null`, 'validation-failed', path);
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries(e)) {
-      const p = `${path}.${k}`;
-      if (v === null) throw new HasuraError(`unexpected null value for field '${k}'`, 'validation-failed', p);
-      if (k === '_and' || k === '_or') {
-        const l = (Array.isArray(v) ? v : [v]) as Record<string, unknown>[];
-        if (!l.length) { parts.push(k === '_and' ? 'TRUE' : 'FALSE'); continue; }
-        parts.push(`(${l.map((x, i) => this.boolExp(t, x, ctx, `${p}[${i}]`, isPerm)).join(k === '_and' ? ' AND ' : ' OR ')})`);
-        continue;
-      }
-      if (k === '_not') { parts.push(`NOT (${this.boolExp(t, v as Record<string, unknown>, ctx, p, isPerm)})`); continue; }
-      if (k === '_exists' && isPerm) {
-        const ex = v as { _table: { schema?: string; name: string } | string; _where?: Record<string, unknown> };
-        const q = typeof ex._table === 'string' ? { schema: 'public', name: ex._table } : { schema: ex._table.schema ?? 'public', name: ex._table.name };
-        const tt = this.model.tables.get(`${q.schema}.${q.name}`)!;
-        const a = this.alias('t');
-        parts.push(`EXISTS (SELECT 1 FROM ${tableRef(tt)} AS ${a} WHERE ${this.boolExp(tt, ex._where ?? {}, tableCtx(a), p, true)})`);
-        continue;
-      }
-      const colName = isPerm ? findColumnByGqlOrSql(t, k) : this.visibleColumn(t, k)?.name;
-      if (colName) {
-        const col = t.columns.get(colName)!;
-        parts.push(this.comparison(ctx.col(col.name), col.sqlType, col.scalar, v as Record<string, unknown>, p, isPerm, t, ctx));
-        continue;
-      }
-      const cf = t.computed.get(k);
-      if (cf && (isPerm || this.perm(t).computedFields.has(k))) {
-        parts.push(this.comparison(this.computedExpr(cf, ctx), cf.sqlType, cf.scalar, v as Record<string, unknown>, p, isPerm, t, ctx));
-        continue;
-      }
-      const rel = t.relationships.get(k);
-      if (rel && (isPerm || this.rs.perms.has(rel.targetKey))) {
-        const tt = this.model.tables.get(rel.targetKey)!;
-        const a = this.alias('t');
-        const c2 = tableCtx(a);
-        const conds = [this.joinCond(rel, ctx, c2)];
-        // Role filters of the target apply inside the EXISTS for user filters; a permission filter that walks a
-        // relationship is evaluated as written (Hasura does the same: no recursion into the target's own filter).
-        if (!isPerm) { const pf = this.permFilter(tt, c2); if (pf) conds.push(pf); }
-        const inner = this.boolExp(tt, v as Record<string, unknown>, c2, p, isPerm);
-        if (inner !== 'TRUE') conds.push(inner);
-        parts.push(`EXISTS (SELECT 1 FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')})`);
-        continue;
-      }
-      if (k.endsWith('_aggregate') && !isPerm) {
-        const arel = t.relationships.get(k.slice(0, -'_aggregate'.length));
-        if (arel && arel.kind === 'array' && this.rs.perms.has(arel.targetKey)) {
-          parts.push(this.aggregatePredicate(arel, v as Record<string, unknown>, ctx, p));
-          continue;
-        }
-      }
-      throw new HasuraError(`field '${k}' not found in type: '${t.base}_bool_exp'`, 'validation-failed', p);
-    }
-    return parts.length ? (parts.length === 1 ? parts[0] : `(${parts.join(' AND ')})`) : 'TRUE';
-  }
-
-  private aggregatePredicate(rel: Relationship, v: Record<string, unknown>, parent: RowCtx, path: string): string {
-    const entries = Object.entries(v).filter(([, x]) => x != null);
-    if (entries.length !== 1) throw new HasuraError('exactly one predicate should be specified', 'validation-failed', path);
-    const [fn, spec] = entries[0] as [string, { arguments?: string[] | string | null; distinct?: boolean | null; filter?: Record<string, unknown> | null; predicate: Record<string, unknown> }];
-    const tt = this.model.tables.get(rel.targetKey)!;
-    const a = this.alias('t');
-    const c2 = tableCtx(a);
-    const conds = [this.joinCond(rel, parent, c2)];
-    const pf = this.permFilter(tt, c2);
-    if (pf) conds.push(pf);
-    if (spec.filter != null) conds.push(this.boolExp(tt, spec.filter, c2, `${path}.${fn}.filter`, false));
-    const argCols = (spec.arguments == null ? [] : Array.isArray(spec.arguments) ? spec.arguments : [spec.arguments]).map((c) => c2.col(c));
-    const d = spec.distinct ? 'DISTINCT ' : '';
-    let agg: string; let sqlType: string; let scalar: string;
-    if (fn === 'count') {
-      agg = !argCols.length ? (d ? `count(DISTINCT ${a})` : 'count(*)') : argCols.length === 1 ? `count(${d}${argCols[0]})`
-        : `count(${d}ROW(${argCols.join(', ')})) FILTER (WHERE ${argCols.map((c) => `${c} IS NOT NULL`).join(' AND ')})`;
-      sqlType = 'bigint'; scalar = 'Int';
-    } else {
-      agg = `${fn}(${d}${argCols[0]})`; sqlType = 'boolean'; scalar = 'Boolean';
-    }
-    const sub = `(SELECT ${agg} FROM ${tableRef(tt)} AS ${a} WHERE ${conds.join(' AND ')})`;
-    return this.comparison(sub, sqlType, scalar, spec.predicate, `${path}.${fn}.predicate`, false, tt, c2);
-  }
-
-  private value(v: unknown, isPerm: boolean, path: string): unknown {
-    if (isPerm && typeof v === 'string' && /^x-hasura-/i.test(v)) {
-      const sv = this.session[v.toLowerCase()];
-      if (sv === undefined) throw new HasuraError(`missing session variable: "${v}"`, 'access-denied', path);
-      return sv;
-    }
-    return v;
-  }
-
-  private comparison(lhs: string, sqlType: string, scalar: string, ops: Record<string, unknown>, path: string, isPerm: boolean, t: Table, ctx: RowCtx): string {
-    if (ops == null || typeof ops !== 'object') throw new HasuraError(`expected an object for type '${scalar}_comparison_exp'`, 'validation-failed', path);
-    const parts: string[] = [];
-    for (const [op, raw] of Object.entries(ops)) {
-      const p = `${path}.${op}`;
-      if (raw === null) throw new HasuraError(`unexpected null value for type "${op === '_has_key' || op in TEXT_OPS ? 'String' : scalar}"`, 'validation-failed', p);
-      const v = this.value(raw, isPerm, p);
-      const jsonParam = (x: unknown) => this.param(sqlType === 'jsonb' || sqlType === 'json' ? JSON.stringify(x) : x, sqlType);
-      if (op in CMP) parts.push(`${lhs} ${CMP[op]} ${jsonParam(v)}`);
-      else if (op === '_in' || op === '_nin') {
-        const l = (Array.isArray(v) ? v : [v]).map((x) => this.value(x, isPerm, p));
-        const arr = sqlType === 'jsonb' || sqlType === 'json' ? l.map((x) => JSON.stringify(x)) : l;
-        parts.push(op === '_in' ? `${lhs} = ANY(${this.param(arr, `${sqlType}[]`)})` : `NOT (${lhs} = ANY(${this.param(arr, `${sqlType}[]`)}))`);
-      } else if (op === '_is_null') parts.push(v === true ? `${lhs} IS NULL` : `${lhs} IS NOT NULL`);
-      else if (op in TEXT_OPS) parts.push(`${lhs} ${TEXT_OPS[op]} ${this.param(v, 'text')}`);
-      else if (op === '_contains') parts.push(`${lhs} @> ${jsonParam(v)}`);
-      else if (op === '_contained_in') parts.push(`${lhs} <@ ${jsonParam(v)}`);
-      else if (op === '_has_key') parts.push(`${lhs} ? ${this.param(v, 'text')}`);
-      else if (op === '_has_keys_any') parts.push(`${lhs} ?| ${this.param(Array.isArray(v) ? v : [v], 'text[]')}`);
-      else if (op === '_has_keys_all') parts.push(`${lhs} ?& ${this.param(Array.isArray(v) ? v : [v], 'text[]')}`);
-      else if (op === '_cast') {
-        for (const [target, sub] of Object.entries(v as Record<string, unknown>)) {
-          if (target !== 'String') throw new HasuraError(`unsupported cast target ${target}`, 'validation-failed', p);
-          parts.push(this.comparison(`(${lhs})::text`, 'text', 'String', sub as Record<string, unknown>, `${p}.${target}`, isPerm, t, ctx));
-        }
-      } else if (isPerm && op in COLUMN_CMP) {
-        const other = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
-        const oc = findColumnByGqlOrSql(t, other);
-        if (!oc) throw new HasuraError(`unknown column ${other} in ${op}`, 'validation-failed', p);
-        parts.push(`${lhs} ${COLUMN_CMP[op]} ${ctx.col(oc)}`);
-      } else throw new HasuraError(`field '${op}' not found in type: '${scalar}_comparison_exp'`, 'validation-failed', p);
-    }
-    return parts.length ? (parts.length === 1 ? parts[0] : `(${parts.join(' AND ')})`) : 'TRUE';
+    return this.sql.jsonObject(pairs);
   }
 }
+
+/**
+ * Hasura's JSON path for json/jsonb columns: optional `$`, then `.key` / `key` (first step), `[n]`, `['key']`,
+ * `["key"]`, also after a dot (`.[0]`). Returns the steps for Postgres' `#>` operator.
+ */
+export function parseJsonPath(path: string, errPath: string): string[] {
+  const fail = (why: string): never => { throw new HasuraError(`parse json path error: ${why}`, 'validation-failed', errPath); };
+  const steps: string[] = [];
+  let i = path.startsWith('$') ? 1 : 0;
+  const key = () => {
+    const start = i;
+    while (i < path.length && path[i] !== '.' && path[i] !== '[') i++;
+    if (i === start) fail(`empty key at position ${start}`);
+    steps.push(path.slice(start, i));
+  };
+  if (i < path.length && path[i] !== '.' && path[i] !== '[') key();
+  while (i < path.length) {
+    if (path[i] === '.') {
+      i++;
+      if (path[i] === '[') continue;
+      key();
+    } else if (path[i] === '[') {
+      i++;
+      const quote = path[i];
+      if (quote === '\'' || quote === '"') {
+        const end = path.indexOf(quote, i + 1);
+        if (end < 0) fail('unterminated quoted key');
+        steps.push(path.slice(i + 1, end));
+        i = end + 1;
+      } else {
+        const start = i;
+        while (i < path.length && /[0-9]/.test(path[i])) i++;
+        if (i === start) fail(`expected an index or a quoted key at position ${start}`);
+        steps.push(path.slice(start, i));
+      }
+      if (path[i] !== ']') fail(`expected ']' at position ${i}`);
+      i++;
+    } else fail(`unexpected '${path[i]}' at position ${i}`);
+  }
+  return steps;
+}
+
+function joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {
+  return rel.mapping.map(([l, r]) => `${child.col(r)} = ${parent.col(l)}`).join(' AND ');
+}
+
+export { DIRECTION };

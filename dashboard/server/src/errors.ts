@@ -1,7 +1,7 @@
 // Hasura's error shape: {"errors":[{"message", "extensions": {"path", "code"}}]} (Base/Error.hs encodeGQLErr).
 export type ErrorCode =
   | 'validation-failed' | 'access-denied' | 'parse-failed' | 'data-exception' | 'postgres-error' | 'unexpected'
-  | 'constraint-violation' | 'invalid-headers' | 'not-supported' | 'bad-request';
+  | 'constraint-violation' | 'invalid-headers' | 'not-supported' | 'bad-request' | 'not-found';
 
 export class HasuraError extends Error {
   constructor(message: string, readonly code: ErrorCode, readonly path = '$', readonly internal?: unknown) {

@@ -3,7 +3,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { Engine } from './engine.js';
+import { isIP } from 'node:net';
+import type { RequestOrigin } from './auth.js';
+import type { Engine, RequestContext } from './engine.js';
 import { HasuraError } from './errors.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -28,12 +30,30 @@ export function corsAllows(domain: string, origin: string): boolean {
   });
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+const isLoopback = (h: string) => LOOPBACK_NAMES.has(h) || h.endsWith('.localhost') || /^127\./.test(h);
+const isWildcard = (h: string) => h === '0.0.0.0' || h === '::' || h === '';
+
+/** Host header check against the bind address and the allow-list (names compared without port, case-insensitive). */
+export function hostAllowed(hostHeader: string, bound: string, allowList: string[]): boolean {
+  let name: string;
+  try { name = new URL(`http://${hostHeader}`).hostname.toLowerCase(); } catch { return false; }
+  if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
+  const b = bound.toLowerCase().replace(/^\[|\]$/g, '');
+  if (allowList.includes('*') || allowList.map((x) => x.toLowerCase()).includes(name)) return true;
+  if (name === b) return true;
+  if ((isLoopback(b) || isWildcard(b)) && isLoopback(name)) return true;
+  if (isWildcard(b) && isIP(name)) return true;
+  return false;
+}
+
 export class HttpServer {
   readonly server: Server;
   private subs: Subscriptions;
+  private boundHost = '127.0.0.1';
 
   constructor(private readonly engine: Engine) {
-    this.subs = new Subscriptions(engine);
+    this.subs = new Subscriptions(engine, (req) => this.originOf(req));
     this.server = createServer((req, res) => {
       this.route(req, res).catch((e) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -42,13 +62,19 @@ export class HttpServer {
     });
     this.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
-      if (path === '/v1/graphql' || path === '/v1beta1/relay') this.subs.handleUpgrade(req, socket, head);
+      const refused = this.hostRefusal(req);
+      if (refused) {
+        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(refused)}\r\n\r\n${refused}`);
+        return;
+      }
+      if (path === '/v1/graphql') this.subs.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
     this.server.on('clientError', (_e, socket) => socket.destroy());
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    this.boundHost = host;
     return new Promise((res, rej) => {
       this.server.once('error', rej);
       this.server.listen(port, host, () => {
@@ -64,19 +90,60 @@ export class HttpServer {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
+  /**
+   * DNS rebinding guard: a page on evil.example whose name is re-pointed at 127.0.0.1 reaches this server with
+   * `Host: evil.example`. Only the bind address, loopback names when bound to loopback, IP literals when bound to
+   * every interface, and the operator's --allowed-hosts are accepted. Returns the refusal text, or null.
+   */
+  hostRefusal(req: IncomingMessage): string | null {
+    const host = req.headers.host;
+    if (host === undefined) return null; // HTTP/1.0 without Host: not a browser
+    const r = hostAllowed(host, this.boundHost, this.engine.config.allowedHosts);
+    if (r) return null;
+    this.engine.metrics.rejected.inc({ limit: 'host' });
+    return `Host ${JSON.stringify(host)} is not allowed: this server answers to its bind address (${this.boundHost}); add the name to --allowed-hosts (EVENTSCOPE_CONSOLE_ALLOWED_HOSTS) if it is yours`;
+  }
+
+  /** Whether the request's Origin may be granted a role without a secret (see auth.ts). */
+  originOf(req: IncomingMessage): RequestOrigin {
+    const origin = req.headers.origin;
+    if (origin === undefined) return { trusted: true };
+    const cfg = this.engine.config;
+    let same = false;
+    try { same = new URL(origin).host === String(req.headers.host ?? '').toLowerCase(); } catch { same = false; }
+    const listed = cfg.corsDomain.trim() !== '*' && corsAllows(cfg.corsDomain, origin);
+    return { origin, trusted: same || listed };
+  }
+
+  /**
+   * Hasura's CORS: with the default "*" any origin may read responses, but without credentials (a page can only
+   * use what it already holds, e.g. an admin secret it was given); an explicit HASURA_GRAPHQL_CORS_DOMAIN list
+   * reflects the allowed origin with credentials, as Hasura does.
+   */
   private cors(req: IncomingMessage, res: ServerResponse): boolean {
     const cfg = this.engine.config;
     if (cfg.corsDisabled) return false;
     const origin = req.headers.origin;
-    if (!origin || !corsAllows(cfg.corsDomain, origin)) return false;
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    if (!origin) return false;
+    if (cfg.corsDomain.trim() === '*') {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+    } else {
+      if (!corsAllows(cfg.corsDomain, origin)) return false;
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Vary', 'Origin');
+    }
     res.setHeader('Access-Control-Allow-Methods', 'GET,POST,PUT,PATCH,DELETE,OPTIONS');
-    res.setHeader('Vary', 'Origin');
     return true;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse) {
+    const refused = this.hostRefusal(req);
+    if (refused) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(refused);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const allowed = this.cors(req, res);
@@ -94,6 +161,12 @@ export class HttpServer {
       const ok = await this.engine.healthy();
       res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(ok ? 'OK' : 'ERROR');
+      return;
+    }
+    if (path === '/metrics' && this.engine.config.enableMetrics && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = this.engine.metrics.render();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     if (path === '/v1/version') {
@@ -142,15 +215,17 @@ export class HttpServer {
       reply(200, JSON.stringify({ errors: [new HasuraError(`Error in $: ${(e as Error).message}`, 'parse-failed').toJSON()] }));
       return;
     }
+    const ctx: RequestContext = { headers: req.headers, from: this.originOf(req), remote: req.socket.remoteAddress };
     if (Array.isArray(body)) {
       // Batched requests (as Hasura): an array of responses in the same order.
-      if (body.length > 50) { reply(200, JSON.stringify({ errors: [new HasuraError('too many operations in one batch (max 50)', 'bad-request').toJSON()] })); return; }
+      const max = this.engine.batchLimit(ctx);
+      if (body.length > max) { reply(200, JSON.stringify({ errors: [new HasuraError(`too many operations in one batch (${body.length}; the limit is ${max})`, 'validation-failed').toJSON()] })); return; }
       const out: string[] = [];
-      for (const b of body) out.push(await this.engine.handle(b, req.headers));
+      for (const b of body) out.push(await this.engine.handle(b, ctx));
       reply(200, `[${out.join(',')}]`);
       return;
     }
-    reply(200, await this.engine.handle(body as never, req.headers));
+    reply(200, await this.engine.handle(body as never, ctx));
   }
 
   private static(req: IncomingMessage, res: ServerResponse, path: string) {

@@ -67,12 +67,38 @@ export interface FunctionMeta {
 export interface SourceMeta {
   name: string;
   kind: string;
-  configuration: { connection_info?: { database_url?: string | { from_env?: string; connection_parameters?: unknown } } };
+  configuration: { connection_info?: {
+    database_url?: string | { from_env?: string; connection_parameters?: unknown };
+    isolation_level?: 'read-committed' | 'repeatable-read' | 'serializable';
+    use_prepared_statements?: boolean;
+    pool_settings?: { max_connections?: number; total_max_connections?: number; idle_timeout?: number; connection_lifetime?: number; retries?: number; pool_timeout?: number };
+  } };
   tables: TableMeta[];
   functions: FunctionMeta[];
 }
 
-export interface Metadata { version: number; sources: SourceMeta[]; dir: string }
+/** Hasura API limits (api_limits.yaml): a global value and per-role overrides. */
+export interface ApiLimit { global?: number; per_role?: Record<string, number> }
+export interface ApiLimits { disabled?: boolean; depth_limit?: ApiLimit; node_limit?: ApiLimit; time_limit?: ApiLimit; rate_limit?: unknown; batch_limit?: ApiLimit }
+
+export interface Metadata {
+  version: number;
+  sources: SourceMeta[];
+  dir: string;
+  apiLimits: ApiLimits;
+  introspectionDisabledFor: Set<string>;
+  /** Top-level metadata this read-only server does not apply, one line each (printed at start-up). */
+  unsupported: string[];
+}
+
+/** Top-level metadata files a read-only GraphQL server over one source cannot apply; reported when non-empty. */
+const UNSUPPORTED_FILES: Record<string, string> = {
+  'actions.yaml': 'actions', 'allow_list.yaml': 'allow list', 'cron_triggers.yaml': 'cron triggers',
+  'inherited_roles.yaml': 'inherited roles', 'query_collections.yaml': 'query collections', 'remote_schemas.yaml': 'remote schemas',
+  'rest_endpoints.yaml': 'REST endpoints', 'network.yaml': 'network settings', 'backend_configs.yaml': 'backend configs',
+  'opentelemetry.yaml': 'OpenTelemetry export', 'metrics_config.yaml': 'metrics config',
+};
+const isEmpty = (v: unknown): boolean => v == null || (Array.isArray(v) ? v.every(isEmpty) : typeof v === 'object' ? Object.values(v as object).every(isEmpty) : false);
 
 /** Reads a YAML file, replacing every `!include path` scalar by the parsed content of that file (recursively). */
 function readYaml(file: string, stack: string[] = []): unknown {
@@ -136,7 +162,42 @@ export function loadMetadata(dir: string): Metadata {
     }
     return { name: d.name, kind, configuration: (d.configuration ?? {}) as SourceMeta['configuration'], tables, functions };
   });
-  return { version, sources, dir: root };
+  const top = (f: string) => (existsSync(join(root, f)) ? readYaml(join(root, f)) : undefined);
+  const unsupported: string[] = [];
+  for (const [f, what] of Object.entries(UNSUPPORTED_FILES)) {
+    if (!isEmpty(top(f))) unsupported.push(`${f}: ${what} are not supported by this server and are ignored`);
+  }
+  const apiLimits = (top('api_limits.yaml') ?? {}) as ApiLimits;
+  if (typeof apiLimits !== 'object' || Array.isArray(apiLimits)) throw new MetadataError('api_limits.yaml: expected an object');
+  if (!apiLimits.disabled) {
+    if (!isEmpty(apiLimits.rate_limit)) unsupported.push('api_limits.yaml: rate_limit is not supported by this server and is ignored (depth, node and time limits apply)');
+    for (const k of ['depth_limit', 'node_limit', 'time_limit', 'batch_limit'] as const) {
+      const l = apiLimits[k];
+      if (l == null) continue;
+      const vals = [l.global, ...Object.values(l.per_role ?? {})].filter((x) => x != null);
+      if (vals.some((x) => !Number.isInteger(x) || (x as number) < 0)) throw new MetadataError(`api_limits.yaml: ${k} values must be non-negative integers`);
+    }
+  }
+  const intro = (top('graphql_schema_introspection.yaml') ?? {}) as { disabled_for_roles?: string[] };
+  const introspectionDisabledFor = new Set(Array.isArray(intro.disabled_for_roles) ? intro.disabled_for_roles : []);
+  for (const s of sources) {
+    const ci = s.configuration?.connection_info as Record<string, unknown> | undefined;
+    for (const k of ['read_replicas', 'ssl_configuration']) if (ci && !isEmpty(ci[k])) unsupported.push(`source ${s.name}: connection_info.${k} is not supported by this server and is ignored`);
+    const dbu = ci?.database_url as Record<string, unknown> | undefined;
+    if (dbu && typeof dbu === 'object' && dbu.connection_parameters) unsupported.push(`source ${s.name}: database_url.connection_parameters is not supported; use from_env or a URL`);
+    if (s.functions.length) unsupported.push(`source ${s.name}: tracked SQL functions (root fields) are not supported by this server and are ignored`);
+    if (!isEmpty((s as unknown as { customization?: unknown }).customization)) unsupported.push(`source ${s.name}: customization (root field / type name prefixes, naming convention) is not supported and is ignored`);
+    for (const t of s.tables) {
+      const q = `${t.table.schema}.${t.table.name}`;
+      if (t.is_enum) unsupported.push(`table ${q}: is_enum is not supported; the table is served as a plain table (no <t>_enum type)`);
+      if (!isEmpty(t.event_triggers)) unsupported.push(`table ${q}: event triggers are not run by this server (use Hasura for them)`);
+      if (!isEmpty(t.remote_relationships)) unsupported.push(`table ${q}: remote relationships are not supported and are ignored`);
+      for (const [k, what] of [['insert_permissions', 'insert'], ['update_permissions', 'update'], ['delete_permissions', 'delete']] as const) {
+        if (!isEmpty(t[k])) unsupported.push(`table ${q}: ${what} permissions have no effect (this server is read-only)`);
+      }
+    }
+  }
+  return { version, sources, dir: root, apiLimits, introspectionDisabledFor, unsupported };
 }
 
 /** The source's database URL: a literal string or `{from_env: VAR}` resolved from the environment. */

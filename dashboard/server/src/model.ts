@@ -17,6 +17,7 @@ export interface Column {
   comparable: boolean;   // min/max apply
   stringLike: boolean;   // _like family applies
   jsonb: boolean;
+  castable: boolean;     // _cast: {String: ...} applies
   description: string | null;
 }
 
@@ -29,18 +30,33 @@ export interface Relationship {
   description: string | null;
 }
 
+/** One argument of a computed field's function, in declaration order. */
+export interface FunctionArg {
+  kind: 'table' | 'session' | 'input';
+  name: string;          // SQL name ('' when unnamed)
+  sqlType: string;
+  scalar: string;        // GraphQL scalar of an input argument
+  hasDefault: boolean;
+}
+
 export interface ComputedField {
   name: string;
   fnSchema: string;
   fnName: string;
+  /** GraphQL base name of the function, for its `<fn>_args` input type. */
+  fnBase: string;
+  args: FunctionArg[];
+  /** Key of the tracked table a SETOF function returns; undefined for a scalar computed field. */
+  returnsTable?: string;
   scalar: string;
   sqlType: string;
   numeric: boolean;
   comparable: boolean;
-  sessionArgument: boolean; // true: function takes the session JSON as its second argument
-  tableArgFirst: boolean;
+  castable: boolean;
   description: string | null;
 }
+
+export const inputArgs = (cf: ComputedField) => cf.args.filter((a) => a.kind === 'input');
 
 export interface Permission {
   columns: Set<string>;
@@ -91,6 +107,9 @@ export function scalarName(typname: string): string {
 const NUMERIC = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'money']);
 const NOT_COMPARABLE = new Set(['json', 'jsonb', 'geometry', 'geography', 'bool']);
 const STRING_LIKE = new Set(['text', 'varchar', 'bpchar', 'citext', 'name']);
+/** Types whose comparison expression offers `_cast: {String: ...}` (issue 13; Hasura's own source offers it on jsonb). */
+const CASTABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'money', 'bool', 'bpchar', 'date', 'timestamp',
+  'timestamptz', 'timetz', 'json', 'jsonb', 'uuid']);
 
 function classify(typname: string, typtype: string) {
   const isArray = typname.startsWith('_');
@@ -99,6 +118,7 @@ function classify(typname: string, typtype: string) {
     comparable: !isArray && !NOT_COMPARABLE.has(typname) && typtype !== 'c',
     stringLike: STRING_LIKE.has(typname) || typtype === 'e',
     jsonb: typname === 'jsonb',
+    castable: CASTABLE.has(typname),
   };
 }
 
@@ -282,29 +302,36 @@ function resolveComputedField(cf: { name: string; comment?: string; definition: 
   if (!ta || ta.schema !== t.schema || ta.typname !== t.name) {
     throw new MetadataError(`${where}: the table argument of ${fn.schema}.${fn.name} must be of type ${t.key}`);
   }
-  let session = false;
-  const rest = fn.argTypes.filter((_, i) => i !== tableArgIdx);
+  let sessionIdx = -1;
   if (cf.definition.session_argument) {
-    const si = fn.argNames.indexOf(cf.definition.session_argument);
-    if (si < 0 || fn.argTypes[si].typname !== 'json') throw new MetadataError(`${where}: session_argument must name a json argument`);
-    session = true;
+    sessionIdx = fn.argNames.indexOf(cf.definition.session_argument);
+    if (sessionIdx < 0 || fn.argTypes[sessionIdx].typname !== 'json') throw new MetadataError(`${where}: session_argument must name a json argument`);
   }
-  if (rest.length > (session ? 1 : 0)) throw new MetadataError(`${where}: computed fields with extra arguments are not supported by this server`);
+  const firstDefault = fn.argTypes.length - fn.nDefaults;
+  const args: FunctionArg[] = fn.argTypes.map((a, i) => {
+    const name = fn.argNames[i] ?? '';
+    if (i === tableArgIdx) return { kind: 'table', name, sqlType: a.sqlType, scalar: '', hasDefault: false };
+    if (i === sessionIdx) return { kind: 'session', name, sqlType: a.sqlType, scalar: '', hasDefault: false };
+    if (!name || !GRAPHQL_NAME.test(name)) throw new MetadataError(`${where}: argument ${i + 1} of ${fn.name} needs a name that is a valid GraphQL name`);
+    return { kind: 'input', name, sqlType: a.sqlType, scalar: scalarName(a.typname), hasDefault: i >= firstDefault };
+  });
+  const fnBase = fn.schema === 'public' ? fn.name : `${fn.schema}_${fn.name}`;
+  const base = { name: cf.name, fnSchema: fn.schema, fnName: fn.name, fnBase, args, description: cf.comment ?? fn.comment };
   if (fn.returnsSet) {
     const tt = tables.get(key(fn.returnType.schema, fn.returnType.typname));
-    if (!tt) throw new MetadataError(`${where}: SETOF functions must return a tracked table`);
-    throw new MetadataError(`${where}: table-returning (SETOF) computed fields are not supported by this server`);
+    if (!tt) throw new MetadataError(`${where}: a SETOF function must return a tracked table (${fn.returnType.schema}.${fn.returnType.typname} is not tracked)`);
+    return { ...base, returnsTable: tt.key, scalar: tt.base, sqlType: `${fn.returnType.schema}.${fn.returnType.typname}`, numeric: false, comparable: false, castable: false };
   }
-  if (fn.returnType.typtype === 'c' || fn.returnType.typtype === 'p') throw new MetadataError(`${where}: function must return a scalar type`);
+  if (fn.returnType.typtype === 'c' || fn.returnType.typtype === 'p') throw new MetadataError(`${where}: function must return a scalar type or SETOF a tracked table`);
   const cls = classify(fn.returnType.typname, fn.returnType.typtype);
-  return { name: cf.name, fnSchema: fn.schema, fnName: fn.name, scalar: scalarName(fn.returnType.typname), sqlType: fn.returnType.sqlType,
-    numeric: cls.numeric, comparable: cls.comparable, sessionArgument: session, tableArgFirst: tableArgIdx === 0, description: cf.comment ?? fn.comment };
+  return { ...base, scalar: scalarName(fn.returnType.typname), sqlType: fn.returnType.sqlType, numeric: cls.numeric, comparable: cls.comparable, castable: cls.castable };
 }
 
 /** Checks a permission filter's shape: columns, relationships and operators must exist. */
 function checkBoolExp(e: unknown, t: Table, tables: Map<string, Table>, where: string): void {
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new MetadataError(`${where}: expected an object`);
-  for (const [k, v] of Object.entries(e as Record<string, unknown>)) {
+  for (const [rawKey, v] of Object.entries(e as Record<string, unknown>)) {
+    const k = rawKey.startsWith('$') ? `_${rawKey.slice(1)}` : rawKey; // Hasura's `$or` spelling
     if (k === '_and' || k === '_or') {
       if (!Array.isArray(v)) throw new MetadataError(`${where}: ${k} expects a list`);
       v.forEach((x) => checkBoolExp(x, t, tables, where));
@@ -316,11 +343,14 @@ function checkBoolExp(e: unknown, t: Table, tables: Map<string, Table>, where: s
       if (!tt) throw new MetadataError(`${where}: _exists table ${key(q.schema, q.name)} is not tracked`);
       checkBoolExp(ex._where ?? {}, tt, tables, where);
     } else if (t.columns.has(findColumnByGqlOrSql(t, k) ?? '')) {
-      if (!v || typeof v !== 'object') throw new MetadataError(`${where}: column "${k}" expects operators`);
+      // An object holds operators; any other value is Hasura's shorthand for {_eq: value}.
+      if (v === null) throw new MetadataError(`${where}: column "${k}" given null (use {_is_null: true})`);
     } else if (t.relationships.has(k)) {
       checkBoolExp(v, tables.get(t.relationships.get(k)!.targetKey)!, tables, where);
     } else if (t.computed.has(k)) {
-      // fine
+      const cf = t.computed.get(k)!;
+      if (inputArgs(cf).length) throw new MetadataError(`${where}: computed field "${k}" takes arguments and cannot be used in a filter`);
+      if (cf.returnsTable) checkBoolExp(v, tables.get(cf.returnsTable)!, tables, where);
     } else throw new MetadataError(`${where}: "${k}" is not a column, relationship or computed field of ${t.key}`);
   }
 }

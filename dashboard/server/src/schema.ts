@@ -7,12 +7,12 @@ import {
   type GraphQLFieldConfig, type GraphQLFieldConfigArgumentMap, type GraphQLInputFieldConfig, type GraphQLInputType,
   type GraphQLOutputType, type ThunkObjMap,
 } from 'graphql';
-import { permissionFor, type Column, type ComputedField, type Model, type Permission, type Relationship, type Table } from './model.js';
+import { inputArgs, permissionFor, type Column, type ComputedField, type Model, type Permission, type Relationship, type Table } from './model.js';
 
 export type FieldMeta =
-  | { kind: 'select' | 'by_pk' | 'aggregate'; table: Table }
+  | { kind: 'select' | 'by_pk' | 'aggregate' | 'stream'; table: Table }
   | { kind: 'column'; column: Column }
-  | { kind: 'computed'; cf: ComputedField }
+  | { kind: 'computed' | 'computed_set' | 'computed_set_agg'; cf: ComputedField }
   | { kind: 'objrel' | 'arrrel' | 'arrrel_agg'; rel: Relationship }
   | { kind: 'agg_aggregate' | 'agg_nodes' | 'agg_count' }
   | { kind: 'agg_op'; op: string }
@@ -44,6 +44,12 @@ const ORDER_BY = new GraphQLEnumType({
   },
 });
 
+const CURSOR_ORDERING = new GraphQLEnumType({
+  name: 'cursor_ordering',
+  description: 'ordering argument of a cursor',
+  values: { ASC: { value: 'ASC', description: 'ascending ordering of the cursor' }, DESC: { value: 'DESC', description: 'descending ordering of the cursor' } },
+});
+
 const nn = <T extends GraphQLOutputType | GraphQLInputType>(t: T) => new GraphQLNonNull(t as never) as unknown as T;
 const list = <T extends GraphQLOutputType | GraphQLInputType>(t: T) => new GraphQLList(t as never) as unknown as T;
 
@@ -69,7 +75,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     return cache.get(name) as T;
   };
 
-  const comparisonExp = (sc: string, stringLike: boolean, jsonb: boolean): GraphQLInputObjectType => once(`${sc}_comparison_exp`, () => {
+  const comparisonExp = (sc: string, stringLike: boolean, jsonb: boolean, castable = false): GraphQLInputObjectType => once(`${sc}_comparison_exp`, () => {
     const S = scalar(sc);
     return new GraphQLInputObjectType({
       name: `${sc}_comparison_exp`,
@@ -77,8 +83,10 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
       fields: () => {
         const f: ThunkObjMap<GraphQLInputFieldConfig> = {} as never;
         const m = f as Record<string, GraphQLInputFieldConfig>;
+        if (castable || jsonb) {
+          m._cast = { type: once(`${sc}_cast_exp`, () => new GraphQLInputObjectType({ name: `${sc}_cast_exp`, fields: () => ({ String: { type: comparisonExp('String', true, false) } }) })) };
+        }
         if (jsonb) {
-          m._cast = { type: once('jsonb_cast_exp', () => new GraphQLInputObjectType({ name: 'jsonb_cast_exp', fields: () => ({ String: { type: comparisonExp('String', true, false) } }) })) };
           m._contained_in = { type: S, description: 'is the column contained in the given json value' };
           m._contains = { type: S, description: 'does the column contain the given json value at the top level' };
         }
@@ -89,6 +97,8 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
           m._has_key = { type: GraphQLString, description: 'does the string exist as a top-level key in the column' };
           m._has_keys_all = { type: list(nn(GraphQLString)), description: 'do all of these strings exist as top-level keys in the column' };
           m._has_keys_any = { type: list(nn(GraphQLString)), description: 'do any of these strings exist as top-level keys in the column' };
+          m._jsonb_path_exists = { type: GraphQLString, description: 'does the column have an item matching the given JSON path' };
+          m._jsonb_path_match = { type: GraphQLString, description: 'is the given JSON path predicate true for the column' };
         }
         if (stringLike) {
           m._ilike = { type: S, description: 'does the column match the given case-insensitive pattern' };
@@ -121,8 +131,14 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
 
   const tableOf = (k: string) => model.tables.get(k)!;
   const visibleCols = (t: Table) => [...t.columns.values()].filter((c) => perms.get(t.key)!.columns.has(c.name));
-  const visibleCfs = (t: Table) => [...t.computed.values()].filter((c) => perms.get(t.key)!.computedFields.has(c.name));
-  const visibleRels = (t: Table) => [...t.relationships.values()].filter((r) => perms.has(r.targetKey));
+  // Computed fields the role may select: listed in its permission, and for SETOF ones the role must see the target.
+  const visibleCfs = (t: Table) => [...t.computed.values()].filter((c) => perms.get(t.key)!.computedFields.has(c.name) && (!c.returnsTable || perms.has(c.returnsTable)));
+  // Usable in where / order_by: no arguments besides the row and the session (Hasura).
+  const filterableCfs = (t: Table) => visibleCfs(t).filter((c) => !inputArgs(c).length);
+  // A role granted no column (Hasura allows columns: [] with allow_aggregations, to expose count only) has no
+  // object type for the table: no select root field, no relationship to it, an aggregate without nodes.
+  const selectable = (t: Table) => visibleCols(t).length > 0;
+  const visibleRels = (t: Table) => [...t.relationships.values()].filter((r) => perms.has(r.targetKey) && selectable(tableOf(r.targetKey)));
   const aggAllowed = (k: string) => !!perms.get(k)?.allowAggregations;
 
   const selectColumn = (t: Table) => once(`${t.base}_select_column`, () => new GraphQLEnumType({
@@ -140,8 +156,10 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
         _not: { type: boolExp(t) },
         _or: { type: list(nn(boolExp(t))) },
       };
-      for (const c of visibleCols(t)) f[c.gqlName] = { type: comparisonExp(c.scalar, c.stringLike, c.jsonb) };
-      for (const c of visibleCfs(t)) f[c.name] = { type: comparisonExp(c.scalar, c.scalar === 'String', c.scalar === 'jsonb') };
+      for (const c of visibleCols(t)) f[c.gqlName] = { type: comparisonExp(c.scalar, c.stringLike, c.jsonb, c.castable) };
+      for (const c of filterableCfs(t)) {
+        f[c.name] = { type: c.returnsTable ? boolExp(tableOf(c.returnsTable)) : comparisonExp(c.scalar, c.scalar === 'String', c.scalar === 'jsonb', c.castable) };
+      }
       for (const r of visibleRels(t)) {
         const tt = tableOf(r.targetKey);
         f[r.name] = { type: boolExp(tt) };
@@ -182,7 +200,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     fields: () => {
       const f: Record<string, GraphQLInputFieldConfig> = {};
       for (const c of visibleCols(t)) f[c.gqlName] = { type: ORDER_BY };
-      for (const c of visibleCfs(t)) f[c.name] = { type: ORDER_BY };
+      for (const c of filterableCfs(t)) if (!c.returnsTable) f[c.name] = { type: ORDER_BY };
       for (const r of visibleRels(t)) {
         const tt = tableOf(r.targetKey);
         if (r.kind === 'object') f[r.name] = { type: orderBy(tt) };
@@ -210,11 +228,29 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     },
   }));
 
+  const functionArgs = (c: ComputedField): GraphQLInputObjectType => once(`${c.fnBase}_args`, () => new GraphQLInputObjectType({
+    name: `${c.fnBase}_args`,
+    fields: () => Object.fromEntries(inputArgs(c).map((a) => [a.name, { type: a.hasDefault ? scalar(a.scalar) : nn(scalar(a.scalar)) }])),
+  }));
+
+  const streamCursorInput = (t: Table): GraphQLInputObjectType => once(`${t.base}_stream_cursor_input`, () => new GraphQLInputObjectType({
+    name: `${t.base}_stream_cursor_input`,
+    description: `Streaming cursor of the table "${t.name}"`,
+    fields: () => ({
+      initial_value: { type: nn(once(`${t.base}_stream_cursor_value_input`, () => new GraphQLInputObjectType({
+        name: `${t.base}_stream_cursor_value_input`,
+        description: 'Initial value of the column from where the streaming should start',
+        fields: () => Object.fromEntries(visibleCols(t).map((c) => [c.gqlName, { type: scalar(c.scalar) }])),
+      }))), description: 'Stream column input with initial value' },
+      ordering: { type: CURSOR_ORDERING, description: 'cursor ordering' },
+    }),
+  }));
+
   const listArgs = (t: Table): GraphQLFieldConfigArgumentMap => ({
-    distinct_on: { type: list(nn(selectColumn(t))), description: 'distinct select on columns' },
+    ...(selectable(t) ? { distinct_on: { type: list(nn(selectColumn(t))), description: 'distinct select on columns' } } : {}),
     limit: { type: GraphQLInt, description: 'limit the number of rows returned' },
     offset: { type: GraphQLInt, description: 'skip the first n rows. Use only with order_by' },
-    order_by: { type: list(nn(orderBy(t))), description: 'sort the rows by one or more columns' },
+    ...(selectable(t) ? { order_by: { type: list(nn(orderBy(t))), description: 'sort the rows by one or more columns' } } : {}),
     where: { type: boolExp(t), description: 'filter the rows returned' },
   });
 
@@ -225,10 +261,22 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
       const f: Record<string, GraphQLFieldConfig<unknown, unknown>> = {};
       for (const c of visibleCols(t)) {
         const s = scalar(c.scalar);
-        f[c.gqlName] = { type: c.notNull ? nn(s) : s, description: c.description ?? undefined, extensions: { es: { kind: 'column', column: c } } };
+        // json/jsonb columns take Hasura's `path` argument (a JSON path into the value).
+        const args: GraphQLFieldConfigArgumentMap = c.scalar === 'json' || c.scalar === 'jsonb' ? { path: { type: GraphQLString, description: 'JSON select path' } } : {};
+        f[c.gqlName] = { type: c.notNull ? nn(s) : s, args, description: c.description ?? undefined, extensions: { es: { kind: 'column', column: c } } };
       }
       for (const c of visibleCfs(t)) {
-        f[c.name] = { type: scalar(c.scalar), description: c.description ?? 'A computed field, executes function "' + `${c.fnSchema}.${c.fnName}` + '"', extensions: { es: { kind: 'computed', cf: c } } };
+        const description = c.description ?? `A computed field, executes function "${c.fnSchema}.${c.fnName}"`;
+        const fnArgs: GraphQLFieldConfigArgumentMap = inputArgs(c).length ? { args: { type: inputArgs(c).some((a) => !a.hasDefault) ? nn(functionArgs(c)) : functionArgs(c), description: `input parameters for computed field "${c.name}" defined on table "${t.name}"` } } : {};
+        if (!c.returnsTable) {
+          f[c.name] = { type: scalar(c.scalar), args: fnArgs, description, extensions: { es: { kind: 'computed', cf: c } } };
+          continue;
+        }
+        const tt = tableOf(c.returnsTable);
+        f[c.name] = { type: nn(list(nn(objectType(tt)))), args: { ...fnArgs, ...listArgs(tt) }, description, extensions: { es: { kind: 'computed_set', cf: c } } };
+        if (aggAllowed(tt.key)) {
+          f[`${c.name}_aggregate`] = { type: nn(aggregateType(tt)), args: { ...fnArgs, ...listArgs(tt) }, description, extensions: { es: { kind: 'computed_set_agg', cf: c } } };
+        }
       }
       for (const r of visibleRels(t)) {
         const tt = tableOf(r.targetKey);
@@ -251,7 +299,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     description: `aggregated selection of "${t.name}"`,
     fields: () => ({
       aggregate: { type: aggregateFields(t), extensions: { es: { kind: 'agg_aggregate' } } },
-      nodes: { type: nn(list(nn(objectType(t)))), extensions: { es: { kind: 'agg_nodes' } } },
+      ...(selectable(t) ? { nodes: { type: nn(list(nn(objectType(t)))), extensions: { es: { kind: 'agg_nodes' } } } } : {}),
     }),
   }));
 
@@ -273,7 +321,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
           }])),
         })), extensions: { es: { kind: 'agg_op', op } } };
       }
-      f.count = { type: nn(GraphQLInt), args: { columns: { type: list(nn(selectColumn(t))) }, distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
+      f.count = { type: nn(GraphQLInt), args: { ...(selectable(t) ? { columns: { type: list(nn(selectColumn(t))) } } : {}), distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
       return sortKeys(f);
     },
   }));
@@ -286,11 +334,23 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
       const allowed = kind === 'query' ? p.queryRootFields : p.subscriptionRootFields;
       const ok = (n: string) => !allowed || allowed.has(n);
       const qn = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
-      if (ok('select')) {
+      if (selectable(t) && ok('select')) {
         f[t.rootFields.select] = { type: nn(list(nn(objectType(t)))), args: listArgs(t), description: t.rootComments.select ?? `fetch data from the table: "${qn}"`, extensions: { es: { kind: 'select', table: t } } };
       }
       if (p.allowAggregations && ok('select_aggregate')) {
         f[t.rootFields.selectAggregate] = { type: nn(aggregateType(t)), args: listArgs(t), description: t.rootComments.selectAggregate ?? `fetch aggregated fields from the table: "${qn}"`, extensions: { es: { kind: 'aggregate', table: t } } };
+      }
+      if (kind === 'subscription' && selectable(t) && ok('select_stream')) {
+        f[t.rootFields.selectStream] = {
+          type: nn(list(nn(objectType(t)))),
+          args: {
+            batch_size: { type: nn(GraphQLInt), description: 'maximum number of rows returned in a single batch' },
+            cursor: { type: nn(list(streamCursorInput(t))), description: 'cursor to stream the results returned by the query' },
+            where: { type: boolExp(t), description: 'filter the rows returned' },
+          },
+          description: `fetch data from the table in a streaming manner: "${qn}"`,
+          extensions: { es: { kind: 'stream', table: t } },
+        };
       }
       if (t.pk.length && t.pk.every((c) => p.columns.has(c)) && ok('select_by_pk')) {
         const args: GraphQLFieldConfigArgumentMap = {};

@@ -31,7 +31,7 @@ describe('generic metadata', () => {
     const cfg = loadConfig(['--metadata-dir', MD, '--port', '0', '--static-dir', 'none'], {});
     if (cfg === 'help') throw new Error();
     const e = await Engine.create(cfg, { SHOP_DATABASE_URL: db.url });
-    try { assert.equal(await e.handle({ query: '{ regions_aggregate { aggregate { count } } }' }, {}), '{"data":{"regions_aggregate" : {"aggregate" : {"count" : 2}}}}'); } finally { await e.close(); }
+    try { assert.equal(await e.handle({ query: '{ regions_aggregate { aggregate { count } } }' }, { headers: {} }), '{"data":{"regions_aggregate" : {"aggregate" : {"count" : 2}}}}'); } finally { await e.close(); }
   });
 
   test('custom names, schema prefix and root field comments', async () => {

@@ -69,7 +69,7 @@ describe('auth and permissions (admin secret set)', () => {
     const agg = await gql(srv, '{ invocations_aggregate { aggregate { count } } }', undefined, h);
     assert.equal(agg.body.errors?.[0].message, "field 'invocations_aggregate' not found in type: 'query_root'");
     const missing = await gql(srv, '{ invocations { id } }', undefined, { 'x-hasura-admin-secret': 's3cret', 'x-hasura-role': 'tenant' });
-    assert.equal(missing.body.errors?.[0].extensions.code, 'access-denied');
+    assert.deepEqual(missing.body.errors?.[0], { message: 'missing session variables: "x-hasura-user-email"', extensions: { path: '$', code: 'not-found' } }); // Hasura: validateSessionVariables, NotFound
     const unknownRole = await gql(srv, '{ invocations { id } }', undefined, { 'x-hasura-admin-secret': 's3cret', 'x-hasura-role': 'nobody' });
     assert.equal(unknownRole.body.errors?.[0].message, "field 'invocations' not found in type: 'query_root'");
   });
@@ -222,7 +222,7 @@ describe('live queries over WebSocket', () => {
     assert.equal(seen[1], seen[0] + 1);
   });
 
-  test('legacy graphql-ws (subscriptions-transport-ws): ack, ka, data, stop/complete', async () => {
+  test('legacy graphql-ws (subscriptions-transport-ws): ack, ka, data, stop (silent, as Hasura), errors', async () => {
     const ws = new WebSocket(srv.wsUrl, 'graphql-ws');
     const msgs: any[] = [];
     const waitFor = (pred: (m: any) => boolean) => new Promise<any>((res) => {
@@ -243,10 +243,15 @@ describe('live queries over WebSocket', () => {
     assert.ok(second);
     assert.equal(msgs.filter((m) => m.type === 'data').length, 2, 'unchanged results are not pushed');
     ws.send(JSON.stringify({ id: '1', type: 'stop' }));
-    await waitFor((m) => m.type === 'complete' && m.id === '1');
+    const afterStop = msgs.length;
+    await insertLog('00000000-0000-0000-0000-000000000203');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(msgs.slice(afterStop).filter((m) => m.id === '1').length, 0, 'nothing for a stopped operation, not even complete');
     ws.send(JSON.stringify({ id: '2', type: 'start', payload: { query: '{ nope }' } }));
     const err = await waitFor((m) => m.type === 'error' && m.id === '2');
-    assert.equal(err.payload.extensions.code, 'validation-failed');
+    assert.equal(err.payload.errors[0].extensions.code, 'validation-failed');
+    ws.send(JSON.stringify({ type: 'stop' }));
+    assert.equal((await waitFor((m) => m.type === 'connection_error')).type, 'connection_error');
     ws.close();
   });
 

@@ -4,7 +4,7 @@
 // Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
 // Prints one JSON line per (operation, range): p50/p95/max ms round trip, rows; exits 1 if any query errors.
 import { performance } from 'node:perf_hooks';
-import { loadQueries, sampleVariables } from '../../dashboard/e2e/load-queries.mjs';
+import { loadQueries, sampleVariables, uuid7Lower } from '../../dashboard/e2e/load-queries.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const endpoint = args.endpoint;
@@ -51,32 +51,41 @@ let failed = 0;
 for (const hours of hoursList) {
   const now = Date.now();
   const v = sampleVariables(now);
-  const from = new Date(now - hours * 3600e3).toISOString(), to = new Date(now).toISOString(), prevFrom = new Date(now - 2 * hours * 3600e3).toISOString();
-  for (const k of Object.keys(v)) { if ('from' in v[k]) Object.assign(v[k], { from, to }); if ('prevFrom' in v[k]) v[k].prevFrom = prevFrom; }
+  const from = new Date(now - hours * 3600e3).toISOString(), to = new Date(now).toISOString();
+  // Aggregates read whole hours, as the app sends them (lib/rollups.ts hourWindow); lists the exact window.
+  const hourFromMs = Math.floor((now - hours * 3600e3) / 3600e3) * 3600e3;
+  const hourFrom = new Date(hourFromMs).toISOString();
+  const hourPrevFrom = new Date(hourFromMs - Math.ceil((now - hourFromMs) / 3600e3) * 3600e3).toISOString();
+  const rollupOps = new Set(['OverviewKpis', 'FunctionTotals', 'DashboardStatsRange', 'HourlyStats', 'FunctionHourlyStats', 'SourceFunctions',
+    'SlowestJobThreshold', 'FailingJobs', 'DetectionRates', 'CorrelationCoverage']);
+  for (const k of Object.keys(v)) {
+    if (!('from' in v[k])) continue;
+    Object.assign(v[k], rollupOps.has(k) ? { from: hourFrom, to } : { from, to });
+    if ('prevFrom' in v[k]) v[k].prevFrom = hourPrevFrom;
+  }
   Object.assign(v.InvocationDetail, { id: inv.id });
   Object.assign(v.InvocationPayload, { id: inv.id });
   Object.assign(v.CorrelationChain, { correlationId: inv.correlation_id });
-  Object.assign(v.JobNameStats, { name: inv.job_executions[0].job_name });
-  Object.assign(v.EventNameStats, { name: 'orders.shipped' });
+  Object.assign(v.FunctionHourlyStats, { sourceFunction: 'fn-1' });
   Object.assign(v.LookupEventExecution, { id: inv.event_executions[0].id });
   Object.assign(v.LookupJobExecution, { id: inv.job_executions[0].id });
   Object.assign(v.LookupJobLog, { id: log.job_logs[0].id });
   v.InvocationsList.where = { _and: [{ created_at: { _gte: from, _lt: to } }, { status: { _eq: 'failed' } }] };
+  // SlowestJobs reads jobs at or above the threshold SlowestJobThreshold gives, as the app does.
+  const th = await gql(queries.SlowestJobThreshold, v.SlowestJobThreshold);
+  Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
+    minDuration: th.job_rollup.length ? Math.min(...th.job_rollup.map((r) => Number(r.duration_max))) : 0 });
   v.InvocationsList.orderBy = [{ created_at: 'desc' }, { id: 'desc' }];
   const extra = {
     'InvocationsList[event+job filter, by duration]': [queries.InvocationsList, {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
-      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0 }],
+      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0, countLimit: 10001 }],
     SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
     SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
     SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],
   };
   v.SearchInvocations.where = { _or: [{ correlation_id: { _ilike: '%user12%' } }, { source_function: { _ilike: '%user12%' } }, { source_user_email: { _ilike: '%user12%' } }] };
-  // DurationPercentiles' offsets come from OverviewKpis' counts (nearest rank), as the app does.
-  const k = await gql(queries.OverviewKpis, v.OverviewKpis);
-  const off = (n) => Math.max(0, n - Math.ceil(0.95 * n));
-  Object.assign(v.DurationPercentiles, { currentOffset: off(k.current_timed.aggregate.count), previousOffset: off(k.previous_timed.aggregate.count) });
   const ops = [...Object.keys(v).filter((name) => queries[name]).map((name) => [name, queries[name], v[name]]),
     ...Object.entries(extra).map(([name, [q, vars]]) => [name, q, vars])];
   for (const [name, query, vars] of ops) {

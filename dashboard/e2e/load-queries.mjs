@@ -21,6 +21,12 @@ export function loadQueries() {
   return loadTsModule('graphql/queries.ts');
 }
 
+/** The smallest UUIDv7 of a millisecond (as lib/rollups.ts uuid7Lower). */
+export function uuid7Lower(ms) {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 /** Representative variables for each operation (what the app sends). */
 export function sampleVariables(now = Date.now()) {
   const to = new Date(now).toISOString();
@@ -28,29 +34,32 @@ export function sampleVariables(now = Date.now()) {
   const prevFrom = new Date(now - 48 * 3600e3).toISOString();
   const id = '00000000-0000-0000-0000-000000000000';
   const range = { from, to };
+  const hourFrom = new Date(Math.floor((now - 24 * 3600e3) / 3600e3) * 3600e3).toISOString();
+  const hourRange = { from: hourFrom, to };
   return {
     HealthCheck: {},
-    OverviewKpis: { from, to, prevFrom },
-    DurationPercentiles: { from, to, prevFrom, currentOffset: 0, previousOffset: 0 },
+    OverviewKpis: { ...hourRange, prevFrom: new Date(Date.parse(hourFrom) - 25 * 3600e3).toISOString() },
+    FunctionTotals: { ...hourRange, prevFrom: new Date(Date.parse(hourFrom) - 25 * 3600e3).toISOString() },
     RecentInvocations: { ...range, limit: 15 },
-    DashboardStatsRange: range,
+    DashboardStatsRange: hourRange,
+    HourlyStats: hourRange,
+    FunctionHourlyStats: { ...hourRange, sourceFunction: 'x' },
     InvocationsList: {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'x' } } }, { job_executions: { job_name: { _eq: 'y' } } }, { status: { _eq: 'failed' } }] },
       orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }],
       limit: 50,
       offset: 0,
+      countLimit: 10001,
     },
-    SourceFunctions: range,
+    SourceFunctions: hourRange,
     InvocationDetail: { id },
     InvocationPayload: { id },
     CorrelationChain: { correlationId: 'x', limit: 500 },
-    SlowestJobs: { ...range, limit: 10 },
-    FailingJobNames: { ...range, limit: 40 },
-    JobNameStats: { name: 'x', ...range },
-    EventNames: { ...range, limit: 40 },
-    EventNameStats: { name: 'x', ...range },
-    CorrelationCoverage: range,
-    CountInvocations: { where: { correlation_source: { _eq: 'generated' } } },
+    SlowestJobThreshold: { ...hourRange, limit: 10 },
+    SlowestJobs: { ...range, idFrom: uuid7Lower(now - 24 * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3), minDuration: 0, limit: 10 },
+    FailingJobs: { ...hourRange, limit: 40 },
+    DetectionRates: { ...hourRange, limit: 40 },
+    CorrelationCoverage: hourRange,
     SearchInvocations: { where: { _or: [{ correlation_id: { _ilike: '%x%' } }, { source_function: { _ilike: '%x%' } }, { source_user_email: { _ilike: '%x%' } }] }, limit: 10 },
     SearchPayloadContains: { contains: { a: 1 }, limit: 10 },
     SearchPayloadKey: { key: 'event', limit: 10 },

@@ -1,5 +1,6 @@
-// A record as a row: a JSON object whose keys are exactly the SQL column names, plus "table".
-// Used by the JSON-lines sink, by tests, and by anyone who wants a record in a neutral form.
+// A record as a row: a JSON object whose keys are exactly the SQL column names, plus "table", derived from the
+// column tables of row_columns.hpp. Used by the JSON-lines and memory sinks, by tests, and by anyone who wants a
+// record in a neutral form.
 #pragma once
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "records.hpp"
+#include "row_columns.hpp"
 
 namespace eventscope {
 
@@ -31,121 +33,39 @@ inline std::string format_timestamp(std::int64_t unix_ns) {
 
 namespace detail {
 
-inline nlohmann::json optional_text(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
-inline nlohmann::json optional_uuid(const std::optional<uuid>& u) { return u ? nlohmann::json(u->to_string()) : nlohmann::json(nullptr); }
-inline nlohmann::json optional_duration(std::int64_t from, std::int64_t to) {
-    auto d = duration_ms(from, to);
-    return d ? nlohmann::json(*d) : nlohmann::json(nullptr);
-}
-inline std::string error_text(const error_info& e) { return e.message.empty() ? e.type : e.type + ": " + e.message; }
+// Writes one column value into a JSON object member (the column table's writer for row JSON).
+struct row_json_writer {
+    nlohmann::json& slot;
+    void null() { slot = nullptr; }
+    void text(std::string_view s) { slot = std::string(s); }
+    void uuid(const eventscope::uuid& u) { slot = u.to_string(); }
+    void timestamp(std::int64_t ns) { slot = format_timestamp(ns); }
+    void integer(std::int64_t n) { slot = n; }
+    void boolean(bool b) { slot = b; }
+    void json(const nlohmann::json& j) { slot = j; }
+};
+static_assert(columns::column_writer<row_json_writer>);
 
 }  // namespace detail
 
-inline nlohmann::json to_row(const invocation_record& r) {
-    static const invocation_info no_info;
-    const invocation_info& info = r.info ? *r.info : no_info;
-    nlohmann::json context = r.context_data ? *r.context_data : nlohmann::json(nullptr);
-    if (!info.payload_errors.empty()) {
-        if (!context.is_object()) context = nlohmann::json::object();
-        context["payload_errors"] = info.payload_errors;
-    }
-    return {
-        {"table", "invocations"},
-        {"id", r.id.to_string()},
-        {"created_at", format_timestamp(r.started)},
-        {"updated_at", format_timestamp(r.ended ? r.ended : r.started)},
-        {"correlation_id", info.correlation_id},
-        {"correlation_source", to_string(info.correlation_from)},
-        {"source_function", info.source_function},
-        {"source_table", detail::optional_text(info.source_table)},
-        {"source_operation", detail::optional_text(info.source_operation)},
-        {"source_system", detail::optional_text(info.source_system)},
-        {"source_job_id", detail::optional_uuid(info.source_job_id)},
-        {"source_event_id", detail::optional_uuid(info.source_event_id)},
-        {"source_event_payload", info.source_event_payload},
-        {"source_event_time", info.source_event_time_ns ? nlohmann::json(format_timestamp(*info.source_event_time_ns)) : nlohmann::json(nullptr)},
-        {"source_user_email", detail::optional_text(info.source_user_email)},
-        {"source_user_role", detail::optional_text(info.source_user_role)},
-        {"total_duration_ms", detail::optional_duration(r.started, r.ended)},
-        {"events_detected_count", r.events_detected_count},
-        {"total_jobs_run", r.total_jobs_run},
-        {"total_jobs_succeeded", r.total_jobs_succeeded},
-        {"total_jobs_failed", r.total_jobs_failed},
-        {"auto_load_modules", info.auto_load_modules ? nlohmann::json(*info.auto_load_modules) : nlohmann::json(nullptr)},
-        {"event_modules_directory", detail::optional_text(info.event_modules_directory)},
-        {"status", to_string(r.status)},
-        {"error_message", r.error ? nlohmann::json(r.error->message) : nlohmann::json(nullptr)},
-        {"error_stack", r.error ? detail::optional_text(r.error->stack) : nlohmann::json(nullptr)},
-        {"error_type", r.error ? detail::optional_text(r.error->type) : nlohmann::json(nullptr)},
-        {"context_data", std::move(context)},
-    };
+// The record as a row: {"table": <table>, <column>: <value>, ...} for every column of its table in
+// row_columns.hpp except the database-only ones. `with_db_only` adds those too (what the PostgreSQL sink
+// spools, so that a replay writes the same row).
+template <class Record>
+    requires requires { columns::table<Record>::name; }
+nlohmann::json to_row(const Record& r, bool with_db_only = false) {
+    nlohmann::json row = nlohmann::json::object();
+    row["table"] = columns::table<Record>::name;
+    columns::for_each_column<Record>([&](const auto& c) {
+        if (!c.in_row_json && !with_db_only) return;
+        detail::row_json_writer w{row[std::string(c.name)]};
+        c.get(r, w);
+    });
+    return row;
 }
 
-inline nlohmann::json to_row(const event_record& r) {
-    bool decided = r.detected_at != 0;
-    return {
-        {"table", "event_executions"},
-        {"id", r.id.to_string()},
-        {"created_at", format_timestamp(r.started)},
-        {"updated_at", format_timestamp(r.ended ? r.ended : (decided ? r.detected_at : r.started))},
-        {"invocation_id", r.invocation_id.to_string()},
-        {"correlation_id", correlation_id_of(r.info)},
-        {"event_name", r.event_name.str()},
-        {"event_module_path", r.event_module_path ? nlohmann::json(*r.event_module_path) : nlohmann::json(nullptr)},
-        {"detected", r.detected},
-        {"detection_duration_ms", decided ? detail::optional_duration(r.started, r.detected_at) : detail::optional_duration(r.started, r.ended)},
-        {"handler_duration_ms", decided && r.detected ? detail::optional_duration(r.detected_at, r.ended) : nlohmann::json(nullptr)},
-        {"detection_error", r.detection_error ? nlohmann::json(detail::error_text(*r.detection_error)) : nlohmann::json(nullptr)},
-        {"detection_error_stack", r.detection_error ? detail::optional_text(r.detection_error->stack) : nlohmann::json(nullptr)},
-        {"handler_error", r.handler_error ? nlohmann::json(detail::error_text(*r.handler_error)) : nlohmann::json(nullptr)},
-        {"handler_error_stack", r.handler_error ? detail::optional_text(r.handler_error->stack) : nlohmann::json(nullptr)},
-        {"jobs_count", r.jobs_count},
-        {"jobs_succeeded", r.jobs_succeeded},
-        {"jobs_failed", r.jobs_failed},
-        {"status", to_string(r.status)},
-    };
-}
-
-inline nlohmann::json to_row(const job_record& r) {
-    const job_details* d = r.details.get();
-    const error_info* e = d && d->error ? d->error.get() : nullptr;
-    return {
-        {"table", "job_executions"},
-        {"id", r.id.to_string()},
-        {"created_at", format_timestamp(r.started)},
-        {"updated_at", format_timestamp(r.ended ? r.ended : r.started)},
-        {"invocation_id", r.invocation_id.to_string()},
-        {"event_execution_id", r.event_execution_id.to_string()},
-        {"correlation_id", correlation_id_of(r.info)},
-        {"job_name", r.job_name.str()},
-        {"job_function_name", d ? detail::optional_text(d->job_function_name) : nlohmann::json(nullptr)},
-        {"job_options", d && d->job_options ? *d->job_options : nlohmann::json(nullptr)},
-        {"duration_ms", detail::optional_duration(r.started, r.ended)},
-        {"status", to_string(r.status)},
-        {"result", d && d->result ? *d->result : nlohmann::json(nullptr)},
-        {"error_message", e ? nlohmann::json(e->message) : nlohmann::json(nullptr)},
-        {"error_stack", e ? detail::optional_text(e->stack) : nlohmann::json(nullptr)},
-        {"error_type", e ? detail::optional_text(e->type) : nlohmann::json(nullptr)},
-    };
-}
-
-inline nlohmann::json to_row(const job_log_record& r) {
-    return {
-        {"table", "job_logs"},
-        {"id", r.id.to_string()},
-        {"created_at", format_timestamp(r.logged_at)},
-        {"job_execution_id", r.job_execution_id.to_string()},
-        {"invocation_id", r.invocation_id.to_string()},
-        {"correlation_id", correlation_id_of(r.info)},
-        {"level", to_string(r.level)},
-        {"message", r.message},
-        {"data", r.data ? *r.data : nlohmann::json(nullptr)},
-        {"logged_at", format_timestamp(r.logged_at)},
-    };
-}
-
-inline nlohmann::json to_row(const record& r) {
-    return std::visit([](const auto& rec) { return to_row(rec); }, r);
+inline nlohmann::json to_row(const record& r, bool with_db_only = false) {
+    return std::visit([&](const auto& rec) { return to_row(rec, with_db_only); }, r);
 }
 
 // One line of JSON, valid whatever bytes the strings hold (invalid UTF-8 becomes U+FFFD).

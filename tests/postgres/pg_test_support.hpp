@@ -210,7 +210,7 @@ inline std::string normalize_timestamp(std::string s) {
 
 // What the database must hold for a row the sink was given: sanitized as the sink does.
 inline json expected_row(json row) {
-    eventscope::detail::pg::sanitize_json(row);
+    eventscope::pg::sanitize_json(row);
     if (row["table"] == "invocations" && row["source_event_payload"].is_null()) row["source_event_payload"] = json::object();
     return row;
 }
@@ -218,10 +218,9 @@ inline json expected_row(json row) {
 // Compares every column the sink writes (updated_at is the trigger's). Returns the differences.
 inline std::vector<std::string> compare_row(const json& expected, const json& actual) {
     std::vector<std::string> diffs;
-    auto table = eventscope::detail::pg::table_of(expected);
+    auto table = eventscope::pg::table_of(expected);
     if (!table) return {"expected row without table"};
-    for (const auto& c : eventscope::detail::pg::tables()[static_cast<std::size_t>(*table)].columns) {
-        std::string name(c.name);
+    for (const auto& name : eventscope::pg::column_names(*table)) {
         if (name == "updated_at") continue;
         json e = expected.contains(name) ? expected[name] : json(nullptr);
         json a = actual.contains(name) ? actual[name] : json(nullptr);
@@ -244,7 +243,7 @@ public:
     eventscope::write_result write(std::span<eventscope::record> batch) {
         std::vector<json> rows;
         rows.reserve(batch.size());
-        for (const auto& r : batch) rows.push_back(eventscope::to_row(r));
+        for (const auto& r : batch) rows.push_back(eventscope::to_row(r, /*with_db_only=*/true));
         auto result = pg_.write(batch);
         if (result.ok) {
             std::lock_guard lock(mutex_);
@@ -264,7 +263,7 @@ public:
             auto it = out.find(id);
             if (it == out.end()) {
                 out[id] = r;
-            } else if (eventscope::detail::pg::status_rank(r) >= eventscope::detail::pg::status_rank(it->second)) {
+            } else if (eventscope::pg::status_rank(r) >= eventscope::pg::status_rank(it->second)) {
                 // created_at is never updated: the first row's stays. (The pipeline stamps each record when its
                 // batch is taken; a start tick stamped again in a later batch may differ by a microsecond.)
                 auto created = it->second["created_at"];
@@ -295,6 +294,18 @@ inline eventscope::config pg_config(const std::string& url) {
     c.retry_attempts = 2;
     c.batch_size = 200;
     return c;
+}
+
+// The rollups against the raw rows (sql: check_rollups()): one line per difference, empty when they agree.
+inline std::vector<std::string> rollup_differences(const std::string& url) {
+    pqxx::connection c(url);
+    pqxx::work tx(c);
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec("SELECT rollup || ' ' || key || ' ' || column_name || ': stored ' || coalesce(stored, 'NULL') || ', raw ' || "
+                                 "coalesce(from_raw, 'NULL') FROM " + c.quote_name(schema_name) + ".check_rollups()"))
+        out.emplace_back(r[0].c_str());
+    tx.commit();
+    return out;
 }
 
 inline std::vector<std::string> read_lines(const std::string& path) {

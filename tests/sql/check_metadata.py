@@ -4,7 +4,8 @@
 usage: check_metadata.py METADATA_DIR DB_URL
 
 Checks that every table, column, foreign key and function the metadata names exists in the catalog, that
-the relationships, computed fields and root fields are exactly the ones data-model.md names, and that role
+the relationships (manual, with their exact column mappings), computed fields and root fields are exactly
+the ones data-model.md names, plus the rollup tables and views of sql/migrations/002_scale.up.sql, and that role
 `observer` may select everything except the payload column, with a row limit, aggregations, and nothing else.
 Python stdlib + PyYAML; catalog read through psql. Exit 0 when valid; prints every problem otherwise.
 """
@@ -20,27 +21,39 @@ except ImportError:  # keep the suite runnable where PyYAML is absent; the conso
     sys.exit(0)
 
 SCHEMA = "event_detector_observability"
-# data-model.md, "Names in the GraphQL API": name -> (kind, how). FK object rels name the local column;
-# FK array rels name (remote table, remote column); manual rels the remote table and column mapping.
+# data-model.md, "Names in the GraphQL API": name -> (kind, remote table, column mapping). Every relationship is
+# manual (schema 002 has no foreign keys: sql/README.md); the mapped columns must exist and, for object
+# relationships, the remote columns must be the remote table's primary key. The rollup name views relate to their
+# rollup by the name column (one GraphQL query gives per-name aggregates over a time range).
 RELATIONSHIPS = {
     "invocations": {
-        "event_executions": ("array", ("event_executions", "invocation_id")),
-        "job_executions": ("array", ("job_executions", "invocation_id")),
-        "source_job_execution": ("object", "source_job_id"),
-        "correlated_invocations": ("array", ("manual", "invocations", {"correlation_id": "correlation_id"})),
+        "event_executions": ("array", "event_executions", {"id": "invocation_id"}),
+        "job_executions": ("array", "job_executions", {"id": "invocation_id"}),
+        "source_job_execution": ("object", "job_executions", {"source_job_id": "id"}),
+        "correlated_invocations": ("array", "invocations", {"correlation_id": "correlation_id"}),
     },
     "event_executions": {
-        "invocation": ("object", "invocation_id"),
-        "job_executions": ("array", ("job_executions", "event_execution_id")),
+        "invocation": ("object", "invocations", {"invocation_id": "id"}),
+        # invocation_id as well, so the look-up uses job_executions' invocation_id index
+        "job_executions": ("array", "job_executions", {"id": "event_execution_id", "invocation_id": "invocation_id"}),
     },
     "job_executions": {
-        "invocation": ("object", "invocation_id"),
-        "event_execution": ("object", "event_execution_id"),
-        "triggered_invocations": ("array", ("invocations", "source_job_id")),
-        "logs": ("array", ("job_logs", "job_execution_id")),
+        "invocation": ("object", "invocations", {"invocation_id": "id"}),
+        "event_execution": ("object", "event_executions", {"event_execution_id": "id"}),
+        "triggered_invocations": ("array", "invocations", {"id": "source_job_id"}),
+        "logs": ("array", "job_logs", {"id": "job_execution_id"}),
     },
-    "job_logs": {"job_execution": ("object", "job_execution_id")},
+    "job_logs": {"job_execution": ("object", "job_executions", {"job_execution_id": "id"})},
     "dashboard_stats": {},
+    "invocation_rollup": {},
+    "invocation_hourly": {},
+    "correlation_rollup": {},
+    "event_rollup": {},
+    "job_rollup": {},
+    "rollup_source_functions": {"rollups": ("array", "invocation_rollup", {"source_function": "source_function"})},
+    "rollup_event_names": {"rollups": ("array", "event_rollup", {"event_name": "event_name"})},
+    "rollup_job_names": {"rollups": ("array", "job_rollup", {"job_name": "job_name"})},
+    "rollup_correlation_sources": {"rollups": ("array", "correlation_rollup", {"correlation_source": "correlation_source"})},
 }
 COMPUTED = {
     "invocations": {"success_rate": "invocation_success_rate", "avg_job_duration": "invocation_avg_job_duration"},
@@ -54,7 +67,11 @@ SELECT json_build_object(
   'relations', (SELECT json_object_agg(c.relname, json_build_object('kind', c.relkind,
       'columns', (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)))
-    FROM pg_class c WHERE c.relnamespace = '%(s)s'::regnamespace AND c.relkind IN ('r', 'm', 'v')),
+    FROM pg_class c WHERE c.relnamespace = '%(s)s'::regnamespace AND c.relkind IN ('r', 'p', 'm', 'v') AND NOT c.relispartition),
+  'pkeys', (SELECT json_object_agg(t.relname, (SELECT json_agg(a.attname ORDER BY a.attname) FROM pg_attribute a
+      WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)))
+    FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+    WHERE i.indisprimary AND t.relnamespace = '%(s)s'::regnamespace AND NOT t.relispartition),
   'fks', (SELECT json_agg(json_build_object('table', t.relname, 'ref', r.relname,
       'columns', (SELECT json_agg(a.attname) FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey))))
     FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid
@@ -94,10 +111,7 @@ def main():
     out = subprocess.run(["psql", db_url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", CATALOG_SQL % {"s": SCHEMA}],
                          check=True, capture_output=True, text=True).stdout
     cat = json.loads(out)
-    rels, fks, funcs = cat["relations"] or {}, cat["fks"] or [], cat["functions"] or {}
-
-    def fk_exists(table, column, ref):
-        return any(f["table"] == table and f["columns"] == [column] and f["ref"] == ref for f in fks)
+    rels, funcs, pkeys = cat["relations"] or {}, cat["functions"] or {}, cat["pkeys"] or {}
 
     version = load(os.path.join(meta_dir, "version.yaml"))
     if version != {"version": 3}:
@@ -135,7 +149,7 @@ def main():
         if conf.get("custom_name") != name:
             problem(f"{name}: configuration.custom_name must be {name}")
         want = {"select": name, "select_aggregate": f"{name}_aggregate"}
-        if rels[name]["kind"] == "r":
+        if rels[name]["kind"] in ("r", "p"):
             want["select_by_pk"] = f"{name}_by_pk"
         for k, v in want.items():
             if crf.get(k) != v:
@@ -148,36 +162,23 @@ def main():
         expected = RELATIONSHIPS.get(name, {})
         if set(got) != set(expected):
             problem(f"{name}: relationships {sorted(got)} != data-model.md {sorted(expected)}")
-        for rname, (kind, spec) in expected.items():
+        for rname, (kind, remote, mapping) in expected.items():
             if rname not in got:
                 continue
             gkind, using = got[rname]
             if gkind != kind:
                 problem(f"{name}.{rname}: must be an {kind} relationship")
                 continue
-            if kind == "object":
-                col = using.get("foreign_key_constraint_on")
-                if col != spec or col not in columns:
-                    problem(f"{name}.{rname}: foreign_key_constraint_on must be column {spec}")
-                target = {"source_job_id": "job_executions", "invocation_id": "invocations",
-                          "event_execution_id": "event_executions", "job_execution_id": "job_executions"}[spec]
-                if not fk_exists(name, spec, target):
-                    problem(f"{name}.{rname}: no foreign key {name}({spec}) -> {target} in the catalog")
-            elif spec[0] == "manual":
-                mc = using.get("manual_configuration", {})
-                rt = mc.get("remote_table", {})
-                if rt != {"name": spec[1], "schema": SCHEMA} or mc.get("column_mapping") != spec[2]:
-                    problem(f"{name}.{rname}: manual_configuration must map {spec[2]} onto {spec[1]}")
-                for lc, rc in (mc.get("column_mapping") or {}).items():
-                    if lc not in columns or rc not in set(rels.get(spec[1], {}).get("columns", [])):
-                        problem(f"{name}.{rname}: mapped column {lc}->{rc} missing in the catalog")
-            else:
-                fk = using.get("foreign_key_constraint_on", {})
-                rtable, rcol = spec
-                if fk != {"column": rcol, "table": {"name": rtable, "schema": SCHEMA}}:
-                    problem(f"{name}.{rname}: must use the foreign key {rtable}.{rcol}, got {fk!r}")
-                if not fk_exists(rtable, rcol, name):
-                    problem(f"{name}.{rname}: no foreign key {rtable}({rcol}) -> {name} in the catalog")
+            mc = using.get("manual_configuration", {})
+            if mc.get("remote_table") != {"name": remote, "schema": SCHEMA} or mc.get("column_mapping") != mapping:
+                problem(f"{name}.{rname}: manual_configuration must map {mapping} onto {remote}, got {using!r}")
+                continue
+            remote_columns = set(rels.get(remote, {}).get("columns", []))
+            for lc, rc in mapping.items():
+                if lc not in columns or rc not in remote_columns:
+                    problem(f"{name}.{rname}: mapped column {lc}->{rc} missing in the catalog")
+            if kind == "object" and sorted(mapping.values()) != pkeys.get(remote):
+                problem(f"{name}.{rname}: an object relationship must reach {remote}'s primary key {pkeys.get(remote)}")
         # computed fields
         cfs = {c["name"]: c["definition"]["function"] for c in t.get("computed_fields", []) or []}
         want_cf = COMPUTED.get(name, {})

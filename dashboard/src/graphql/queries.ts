@@ -6,6 +6,11 @@
 // and computed fields of shared/seed/data-model.md). `source_event_payload` is queried only
 // by InvocationPayload / SearchPayload*, because the read-only role may not be allowed to
 // see it: a failure there must not break the other views.
+//
+// Everything that aggregates over a time window reads the hourly rollups (sql/migrations/002_scale.up.sql):
+// its cost grows with the hours and names shown, not with the rows stored. Windows are whole UTC hours
+// (lib/rollups.ts hourWindow); the pages say so. Per-name figures come in one query through the rollup name
+// views (`rollup_*_names` with a `rollups_aggregate` per name); raw rows are read only for lists and details.
 
 /** Health indicator: the API answers, the database behind it answers, newest record. */
 export const HealthCheck = `query HealthCheck {
@@ -16,54 +21,40 @@ export const HealthCheck = `query HealthCheck {
   }
 }`;
 
-/** Overview KPIs for [from, to) and the previous period of the same length [prevFrom, from). */
+/**
+ * Overview KPIs: per-hour totals and duration histograms (all source functions) of the window [from, to) and of
+ * the previous period [prevFrom, from); the page sums them and reads p95 from the merged histograms.
+ */
 export const OverviewKpis = `query OverviewKpis($from: timestamptz!, $to: timestamptz!, $prevFrom: timestamptz!) {
-  current_total: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to } }) {
-    aggregate { count }
+  current: invocation_hourly(where: { hour_bucket: { _gte: $from, _lt: $to } }, order_by: [{ hour_bucket: asc }]) {
+    hour_bucket
+    invocations
+    completed
+    failed
+    duration_hist
   }
-  current_completed: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to }, status: { _eq: "completed" } }) {
-    aggregate { count }
-  }
-  current_failed: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to }, status: { _eq: "failed" } }) {
-    aggregate { count }
-  }
-  current_timed: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to }, total_duration_ms: { _is_null: false } }) {
-    aggregate { count }
-  }
-  previous_total: invocations_aggregate(where: { created_at: { _gte: $prevFrom, _lt: $from } }) {
-    aggregate { count }
-  }
-  previous_completed: invocations_aggregate(where: { created_at: { _gte: $prevFrom, _lt: $from }, status: { _eq: "completed" } }) {
-    aggregate { count }
-  }
-  previous_failed: invocations_aggregate(where: { created_at: { _gte: $prevFrom, _lt: $from }, status: { _eq: "failed" } }) {
-    aggregate { count }
-  }
-  previous_timed: invocations_aggregate(where: { created_at: { _gte: $prevFrom, _lt: $from }, total_duration_ms: { _is_null: false } }) {
-    aggregate { count }
+  previous: invocation_hourly(where: { hour_bucket: { _gte: $prevFrom, _lt: $from } }, order_by: [{ hour_bucket: asc }]) {
+    hour_bucket
+    invocations
+    completed
+    failed
+    duration_hist
   }
 }`;
 
-/**
- * Exact nearest-rank p95 of total_duration_ms: the row at offset n - ceil(0.95 n) when sorted
- * descending (NULL durations excluded). Offsets come from OverviewKpis' *_timed counts.
- */
-export const DurationPercentiles = `query DurationPercentiles($from: timestamptz!, $to: timestamptz!, $prevFrom: timestamptz!, $currentOffset: Int!, $previousOffset: Int!) {
-  current: invocations(
-    where: { created_at: { _gte: $from, _lt: $to }, total_duration_ms: { _is_null: false } }
-    order_by: [{ total_duration_ms: desc_nulls_last }, { id: asc }]
-    offset: $currentOffset
-    limit: 1
+/** Per source function: totals of the window and of the previous period (one query, rollup aggregates). */
+export const FunctionTotals = `query FunctionTotals($from: timestamptz!, $to: timestamptz!, $prevFrom: timestamptz!) {
+  rollup_source_functions(
+    where: { rollups: { hour_bucket: { _gte: $prevFrom, _lt: $to } } }
+    order_by: [{ source_function: asc }]
   ) {
-    total_duration_ms
-  }
-  previous: invocations(
-    where: { created_at: { _gte: $prevFrom, _lt: $from }, total_duration_ms: { _is_null: false } }
-    order_by: [{ total_duration_ms: desc_nulls_last }, { id: asc }]
-    offset: $previousOffset
-    limit: 1
-  ) {
-    total_duration_ms
+    source_function
+    current: rollups_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+      aggregate { sum { invocations completed failed duration_sum duration_count } }
+    }
+    previous: rollups_aggregate(where: { hour_bucket: { _gte: $prevFrom, _lt: $from } }) {
+      aggregate { sum { invocations completed failed } }
+    }
   }
 }`;
 
@@ -92,7 +83,7 @@ export const RecentInvocations = `query RecentInvocations($from: timestamptz!, $
   }
 }`;
 
-/** Hourly materialized statistics (overview trends per source function, analytics). */
+/** The seed's hourly statistics per source function (a view over the rollups, always fresh). */
 export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz!, $to: timestamptz!) {
   dashboard_stats(
     where: { hour_bucket: { _gte: $from, _lt: $to } }
@@ -113,8 +104,40 @@ export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz
   }
 }`;
 
-/** Invocations table: filters, sort and page all come in as variables; count for the pager. */
-export const InvocationsList = `query InvocationsList($where: invocations_bool_exp!, $orderBy: [invocations_order_by!]!, $limit: Int!, $offset: Int!) {
+/** Hour by hour over all source functions (analytics charts): totals, durations, p95 of the hour. */
+export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestamptz!) {
+  invocation_hourly(where: { hour_bucket: { _gte: $from, _lt: $to } }, order_by: [{ hour_bucket: asc }]) {
+    hour_bucket
+    invocations
+    completed
+    failed
+    duration_sum
+    duration_count
+    duration_p95
+  }
+}`;
+
+/** Hour by hour for one source function (analytics charts, sparklines): the columns the charts draw. */
+export const FunctionHourlyStats = `query FunctionHourlyStats($from: timestamptz!, $to: timestamptz!, $sourceFunction: String!) {
+  dashboard_stats(
+    where: { hour_bucket: { _gte: $from, _lt: $to }, source_function: { _eq: $sourceFunction } }
+    order_by: [{ hour_bucket: asc }]
+  ) {
+    hour_bucket
+    source_function
+    total_invocations
+    successful_invocations
+    failed_invocations
+    avg_duration_ms
+    p95_duration_ms
+  }
+}`;
+
+/**
+ * Invocations table: filters, sort and page all come in as variables; the count for the pager stops at
+ * $countLimit (the page shows "more than"), so a wide filter never counts millions of rows.
+ */
+export const InvocationsList = `query InvocationsList($where: invocations_bool_exp!, $orderBy: [invocations_order_by!]!, $limit: Int!, $offset: Int!, $countLimit: Int!) {
   invocations(where: $where, order_by: $orderBy, limit: $limit, offset: $offset) {
     id
     created_at
@@ -132,18 +155,14 @@ export const InvocationsList = `query InvocationsList($where: invocations_bool_e
     source_user_email
     error_message
   }
-  invocations_aggregate(where: $where) {
+  invocations_aggregate(where: $where, limit: $countLimit) {
     aggregate { count }
   }
 }`;
 
-/** Distinct source functions seen in a range (filter suggestions). */
+/** Source functions seen in a range (filter suggestions), from the rollups. */
 export const SourceFunctions = `query SourceFunctions($from: timestamptz!, $to: timestamptz!) {
-  invocations(
-    where: { created_at: { _gte: $from, _lt: $to } }
-    distinct_on: [source_function]
-    order_by: [{ source_function: asc }]
-  ) {
+  rollup_source_functions(where: { rollups: { hour_bucket: { _gte: $from, _lt: $to } } }, order_by: [{ source_function: asc }]) {
     source_function
   }
 }`;
@@ -285,10 +304,27 @@ export const CorrelationChain = `query CorrelationChain($correlationId: String!,
   }
 }`;
 
-/** Slowest jobs: NULL durations (still running / unknown) never sort first. */
-export const SlowestJobs = `query SlowestJobs($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+/**
+ * The ten largest hourly maxima of job durations in the window: the smallest of them is a duration at least ten
+ * jobs of the window reach, so SlowestJobs only reads jobs at or above it.
+ */
+export const SlowestJobThreshold = `query SlowestJobThreshold($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+  job_rollup(
+    where: { hour_bucket: { _gte: $from, _lt: $to }, duration_max: { _is_null: false } }
+    order_by: [{ duration_max: desc }]
+    limit: $limit
+  ) {
+    duration_max
+  }
+}`;
+
+/**
+ * Slowest jobs (a list: raw rows). NULL durations never sort first. $minDuration comes from SlowestJobThreshold;
+ * $idFrom/$idTo bound the UUIDv7 ids to the window (one partition per day is read).
+ */
+export const SlowestJobs = `query SlowestJobs($from: timestamptz!, $to: timestamptz!, $idFrom: uuid!, $idTo: uuid!, $minDuration: Int!, $limit: Int!) {
   job_executions(
-    where: { created_at: { _gte: $from, _lt: $to }, duration_ms: { _is_null: false } }
+    where: { created_at: { _gte: $from, _lt: $to }, id: { _gte: $idFrom, _lt: $idTo }, duration_ms: { _gte: $minDuration } }
     order_by: [{ duration_ms: desc_nulls_last }, { id: asc }]
     limit: $limit
   ) {
@@ -302,81 +338,50 @@ export const SlowestJobs = `query SlowestJobs($from: timestamptz!, $to: timestam
   }
 }`;
 
-/** Job names with at least one failure in range (candidates for "most failing jobs"). */
-export const FailingJobNames = `query FailingJobNames($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
-  job_executions(
-    where: { created_at: { _gte: $from, _lt: $to }, status: { _eq: "failed" } }
-    distinct_on: [job_name]
+/** Per job name with a failure in range: runs, failures, durations (one query over the rollups). */
+export const FailingJobs = `query FailingJobs($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+  rollup_job_names(
+    where: { rollups: { hour_bucket: { _gte: $from, _lt: $to }, failed: { _gt: 0 } } }
     order_by: [{ job_name: asc }]
     limit: $limit
   ) {
     job_name
-  }
-}`;
-
-/** Run / failure counts and average duration of one job name in range. */
-export const JobNameStats = `query JobNameStats($name: String!, $from: timestamptz!, $to: timestamptz!) {
-  total: job_executions_aggregate(where: { job_name: { _eq: $name }, created_at: { _gte: $from, _lt: $to } }) {
-    aggregate {
-      count
-      avg { duration_ms }
-      max { duration_ms }
+    stats: rollups_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+      aggregate {
+        sum { jobs completed failed duration_sum duration_count }
+        max { duration_max }
+      }
     }
   }
-  failed: job_executions_aggregate(where: { job_name: { _eq: $name }, created_at: { _gte: $from, _lt: $to }, status: { _eq: "failed" } }) {
-    aggregate { count }
-  }
 }`;
 
-/** Event names checked in range. */
-export const EventNames = `query EventNames($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
-  event_executions(
-    where: { created_at: { _gte: $from, _lt: $to } }
-    distinct_on: [event_name]
+/** Per event name checked in range: checks, detections and failures (one query over the rollups). */
+export const DetectionRates = `query DetectionRates($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+  rollup_event_names(
+    where: { rollups: { hour_bucket: { _gte: $from, _lt: $to } } }
     order_by: [{ event_name: asc }]
     limit: $limit
   ) {
     event_name
+    stats: rollups_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+      aggregate { sum { checked detected failed detection_failed handler_failed } }
+    }
   }
 }`;
 
-/** Checks and detections of one event name in range (detection rate). */
-export const EventNameStats = `query EventNameStats($name: String!, $from: timestamptz!, $to: timestamptz!) {
-  checked: event_executions_aggregate(where: { event_name: { _eq: $name }, created_at: { _gte: $from, _lt: $to } }) {
-    aggregate { count }
-  }
-  detected: event_executions_aggregate(where: { event_name: { _eq: $name }, created_at: { _gte: $from, _lt: $to }, detected: { _eq: true } }) {
-    aggregate { count }
-  }
-  failed: event_executions_aggregate(where: { event_name: { _eq: $name }, created_at: { _gte: $from, _lt: $to }, status: { _in: ["failed", "detection_failed", "handler_failed"] } }) {
-    aggregate { count }
-  }
-}`;
-
-/** Correlation coverage: invocations whose correlation ID was found (correlation_source != 'generated'). */
+/** Correlation coverage: totals and the share of each correlation source (one query over the rollups). */
 export const CorrelationCoverage = `query CorrelationCoverage($from: timestamptz!, $to: timestamptz!) {
-  total: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to } }) {
-    aggregate { count }
+  totals: correlation_rollup_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+    aggregate { sum { invocations with_correlation_id chained } }
   }
-  covered: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to }, correlation_source: { _neq: "generated" } }) {
-    aggregate { count }
-  }
-  chained: invocations_aggregate(where: { created_at: { _gte: $from, _lt: $to }, source_job_id: { _is_null: false } }) {
-    aggregate { count }
-  }
-  sources: invocations(
-    where: { created_at: { _gte: $from, _lt: $to } }
-    distinct_on: [correlation_source]
+  sources: rollup_correlation_sources(
+    where: { rollups: { hour_bucket: { _gte: $from, _lt: $to } } }
     order_by: [{ correlation_source: asc }]
   ) {
     correlation_source
-  }
-}`;
-
-/** Count of invocations matching any filter (correlation source breakdown, etc.). */
-export const CountInvocations = `query CountInvocations($where: invocations_bool_exp!) {
-  invocations_aggregate(where: $where) {
-    aggregate { count }
+    stats: rollups_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+      aggregate { sum { invocations } }
+    }
   }
 }`;
 

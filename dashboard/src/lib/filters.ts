@@ -72,7 +72,16 @@ export function buildInvocationListVariables(
     orderBy: buildInvocationOrderBy(sort.column, sort.dir),
     limit: pageSize,
     offset: p * pageSize,
+    countLimit: COUNT_LIMIT,
   };
+}
+
+/** The pager counts at most this many rows (a wide filter over millions of rows would cost seconds to count). */
+export const COUNT_LIMIT = 10_001;
+
+/** Whether a count reached COUNT_LIMIT, i.e. there are at least COUNT_LIMIT - 1 more rows than shown ("10,000+"). */
+export function countIsCapped(total: number): boolean {
+  return total >= COUNT_LIMIT;
 }
 
 export function pageCount(total: number, pageSize: number): number {

@@ -1,14 +1,14 @@
 import { useState } from 'react';
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { gqlRequest } from '../graphql/client';
-import { CorrelationCoverage, CountInvocations, DashboardStatsRange, EventNameStats, EventNames, FailingJobNames, JobNameStats, SlowestJobs } from '../graphql/queries';
-import { countOf, type AggregateCount } from '../graphql/types';
+import { CorrelationCoverage, DetectionRates, FailingJobs, FunctionHourlyStats, HourlyStats, SlowestJobThreshold, SlowestJobs, SourceFunctions } from '../graphql/queries';
 import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
-import { formatCount, formatDuration, formatPercent, formatTimestamp, num } from '../lib/format';
+import { formatCount, formatDuration, formatPercent, formatTimestamp } from '../lib/format';
 import { useRange } from '../lib/hooks';
 import { aggregateByHour, fillHours, sortNullsLast, type StatsRow } from '../lib/stats';
-import { describeRange, floorHour, type TimeWindow } from '../lib/time';
+import { describeRange, type TimeWindow } from '../lib/time';
+import { hourWindow, uuid7Lower } from '../lib/rollups';
 
 const NAME_LIMIT = 40;
 
@@ -17,8 +17,22 @@ function hourLabel(iso: string): string {
   return `${d.getMonth() + 1}/${d.getDate()} ${String(d.getHours()).padStart(2, '0')}h`;
 }
 
+/** Aggregates read whole UTC hours (the rollups): the window's start rounded down to its hour. */
 function windowVars(w: TimeWindow) {
-  return { from: w.from.toISOString(), to: w.to.toISOString() };
+  const hw = hourWindow(w);
+  return { from: hw.from.toISOString(), to: hw.to.toISOString() };
+}
+
+const sum = (v: number | string | null | undefined) => Number(v ?? 0);
+
+interface HourlyRow {
+  hour_bucket: string;
+  invocations: number | string;
+  completed: number | string;
+  failed: number | string;
+  duration_sum: number | string;
+  duration_count: number | string;
+  duration_p95: number | string | null;
 }
 
 export function AnalyticsPage() {
@@ -28,6 +42,9 @@ export function AnalyticsPage() {
       <div className="page-head">
         <h1>Analytics</h1>
         <span className="muted">{describeRange(spec)}</span>
+        <span className="muted small" data-testid="analytics-window">
+          Figures from the hourly rollups (always fresh), whole UTC hours; lists (slowest jobs) from the rows themselves.
+        </span>
       </div>
       <TimeSeries />
       <div className="two-col">
@@ -46,17 +63,35 @@ function TimeSeries() {
   const { key, resolve } = useRange();
   const [fn, setFn] = useState('');
   const q = useQuery({
-    queryKey: ['analytics', 'stats', key],
+    queryKey: ['analytics', 'stats', key, fn],
     queryFn: async () => {
       const w = resolve();
-      const d = await gqlRequest<{ dashboard_stats: StatsRow[] }>(DashboardStatsRange, { from: floorHour(w.from).toISOString(), to: w.to.toISOString() });
-      return { window: w, rows: d.dashboard_stats };
+      const vars = windowVars(w);
+      const [series, names] = await Promise.all([
+        fn
+          ? gqlRequest<{ dashboard_stats: StatsRow[] }>(FunctionHourlyStats, { ...vars, sourceFunction: fn }).then((d) => d.dashboard_stats)
+          : gqlRequest<{ invocation_hourly: HourlyRow[] }>(HourlyStats, vars).then((d) =>
+              d.invocation_hourly.map(
+                (r): StatsRow => ({
+                  hour_bucket: r.hour_bucket,
+                  source_function: '',
+                  total_invocations: r.invocations,
+                  successful_invocations: r.completed,
+                  failed_invocations: r.failed,
+                  avg_duration_ms: sum(r.duration_count) > 0 ? sum(r.duration_sum) / sum(r.duration_count) : null,
+                  p95_duration_ms: r.duration_p95,
+                }),
+              ),
+            ),
+        gqlRequest<{ rollup_source_functions: { source_function: string }[] }>(SourceFunctions, vars),
+      ]);
+      return { window: { from: new Date(vars.from), to: w.to }, rows: series, functions: names.rollup_source_functions.map((f) => f.source_function) };
     },
   });
   if (q.isPending) return <Loading what="hourly statistics" />;
-  if (q.isError) return <ErrorBox error={q.error} what="hourly statistics (dashboard_stats)" onRetry={() => q.refetch()} />;
-  const fns = [...new Set(q.data.rows.map((r) => r.source_function))].sort();
-  const points = fillHours(aggregateByHour(q.data.rows, fn || undefined), q.data.window.from, q.data.window.to).map((p) => ({
+  if (q.isError) return <ErrorBox error={q.error} what="hourly statistics" onRetry={() => q.refetch()} />;
+  const fns = [...new Set([...q.data.functions, ...(fn ? [fn] : [])])].sort();
+  const points = fillHours(aggregateByHour(q.data.rows), q.data.window.from, q.data.window.to).map((p) => ({
     ...p,
     label: hourLabel(p.hour),
     avg: p.avgDuration === null ? null : Math.round(p.avgDuration),
@@ -79,9 +114,7 @@ function TimeSeries() {
         </span>
       </h2>
       {q.data.rows.length === 0 ? (
-        <Empty title="No hourly statistics for this range.">
-          dashboard_stats is a materialized view: it fills when <code>refresh_dashboard_stats()</code> runs, or widen the time range.
-        </Empty>
+        <Empty title="No invocations in this range.">The hourly rollups fill as the detectors write; widen the time range.</Empty>
       ) : (
         <div className="charts">
           <div className="chart" data-testid="chart-invocations">
@@ -108,7 +141,7 @@ function TimeSeries() {
                 <Tooltip />
                 <Legend />
                 <Line type="monotone" dataKey="avg" name="average" stroke="#2563eb" dot={false} connectNulls={false} isAnimationActive={false} />
-                <Line type="monotone" dataKey="p95Duration" name={fn ? 'p95' : 'p95 (highest function)'} stroke="#f59e0b" dot={false} connectNulls={false} isAnimationActive={false} />
+                <Line type="monotone" dataKey="p95Duration" name="p95" stroke="#f59e0b" dot={false} connectNulls={false} isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </div>
@@ -131,7 +164,21 @@ function SlowestJobsPanel() {
   const { key, resolve } = useRange();
   const q = useQuery({
     queryKey: ['analytics', 'slowest', key],
-    queryFn: () => gqlRequest<{ job_executions: JobRow[] }>(SlowestJobs, { ...windowVars(resolve()), limit: 10 }),
+    queryFn: async () => {
+      const w = resolve();
+      // The list is exact over [from, to); the rollups only say which durations are worth reading.
+      const t = await gqlRequest<{ job_rollup: { duration_max: number }[] }>(SlowestJobThreshold, { ...windowVars(w), limit: 10 });
+      if (t.job_rollup.length === 0) return { job_executions: [] as JobRow[] };
+      const minDuration = Math.min(...t.job_rollup.map((r) => Number(r.duration_max)));
+      return gqlRequest<{ job_executions: JobRow[] }>(SlowestJobs, {
+        from: w.from.toISOString(),
+        to: w.to.toISOString(),
+        idFrom: uuid7Lower(new Date(w.from.getTime() - 60_000)),
+        idTo: uuid7Lower(new Date(w.to.getTime() + 60_000)),
+        minDuration,
+        limit: 10,
+      });
+    },
   });
   return (
     <section aria-label="Slowest jobs">
@@ -172,34 +219,25 @@ function SlowestJobsPanel() {
   );
 }
 
+interface FailingJobRow {
+  job_name: string;
+  stats: { aggregate: { sum: { jobs: number | null; completed: number | null; failed: number | null; duration_sum: number | null; duration_count: number | null }; max: { duration_max: number | null } } };
+}
+
 function FailingJobsPanel() {
   const { key, resolve } = useRange();
   const names = useQuery({
-    queryKey: ['analytics', 'failing-names', key],
-    queryFn: async () => {
-      const w = resolve();
-      const d = await gqlRequest<{ job_executions: { job_name: string }[] }>(FailingJobNames, { ...windowVars(w), limit: NAME_LIMIT });
-      return { window: w, names: d.job_executions.map((j) => j.job_name) };
-    },
+    queryKey: ['analytics', 'failing-jobs', key],
+    queryFn: () => gqlRequest<{ rollup_job_names: FailingJobRow[] }>(FailingJobs, { ...windowVars(resolve()), limit: NAME_LIMIT }),
   });
-  const stats = useQueries({
-    queries: (names.data?.names ?? []).map((name) => ({
-      queryKey: ['analytics', 'job-stats', key, name, names.data!.window.to.toISOString()],
-      queryFn: () =>
-        gqlRequest<{ total: { aggregate: { count: number; avg: { duration_ms: unknown } | null } }; failed: AggregateCount }>(JobNameStats, {
-          name,
-          ...windowVars(names.data!.window),
-        }),
-    })),
-  });
-  const rows = (names.data?.names ?? [])
-    .map((name, i) => {
-      const d = stats[i]?.data;
-      const total = d?.total.aggregate.count ?? null;
-      const failed = d ? countOf(d.failed) : null;
-      return { name, total, failed, rate: total && failed !== null ? (failed / total) * 100 : null, avg: num(d?.total.aggregate.avg?.duration_ms) };
+  const rows = (names.data?.rollup_job_names ?? [])
+    .map((r) => {
+      const a = r.stats.aggregate.sum;
+      const total = sum(a.jobs);
+      const failed = sum(a.failed);
+      return { name: r.job_name, total, failed, rate: total ? (failed / total) * 100 : null, avg: sum(a.duration_count) ? sum(a.duration_sum) / sum(a.duration_count) : null };
     })
-    .sort((a, b) => (b.failed ?? -1) - (a.failed ?? -1) || (b.rate ?? -1) - (a.rate ?? -1));
+    .sort((a, b) => b.failed - a.failed || (b.rate ?? -1) - (a.rate ?? -1));
   return (
     <section aria-label="Most failing jobs">
       <h2>Most failing jobs</h2>
@@ -224,8 +262,8 @@ function FailingJobsPanel() {
             {rows.slice(0, 10).map((r) => (
               <tr key={r.name}>
                 <td>{r.name}</td>
-                <td className="num fail-text">{r.failed === null ? '…' : formatCount(r.failed)}</td>
-                <td className="num">{r.total === null ? '…' : formatCount(r.total)}</td>
+                <td className="num fail-text">{formatCount(r.failed)}</td>
+                <td className="num">{formatCount(r.total)}</td>
                 <td className="num">{formatPercent(r.rate)}</td>
                 <td className="num">{formatDuration(r.avg)}</td>
               </tr>
@@ -237,27 +275,22 @@ function FailingJobsPanel() {
   );
 }
 
+interface DetectionRow {
+  event_name: string;
+  stats: { aggregate: { sum: { checked: number | null; detected: number | null; failed: number | null; detection_failed: number | null; handler_failed: number | null } } };
+}
+
 function DetectionRatePanel() {
   const { key, resolve } = useRange();
   const names = useQuery({
-    queryKey: ['analytics', 'event-names', key],
-    queryFn: async () => {
-      const w = resolve();
-      const d = await gqlRequest<{ event_executions: { event_name: string }[] }>(EventNames, { ...windowVars(w), limit: NAME_LIMIT });
-      return { window: w, names: d.event_executions.map((e) => e.event_name) };
-    },
+    queryKey: ['analytics', 'detection', key],
+    queryFn: () => gqlRequest<{ rollup_event_names: DetectionRow[] }>(DetectionRates, { ...windowVars(resolve()), limit: NAME_LIMIT }),
   });
-  const stats = useQueries({
-    queries: (names.data?.names ?? []).map((name) => ({
-      queryKey: ['analytics', 'event-stats', key, name, names.data!.window.to.toISOString()],
-      queryFn: () => gqlRequest<{ checked: AggregateCount; detected: AggregateCount; failed: AggregateCount }>(EventNameStats, { name, ...windowVars(names.data!.window) }),
-    })),
-  });
-  const rows = (names.data?.names ?? []).map((name, i) => {
-    const d = stats[i]?.data;
-    const checked = d ? countOf(d.checked) : null;
-    const detected = d ? countOf(d.detected) : null;
-    return { name, checked, detected, failed: d ? countOf(d.failed) : null, rate: checked && detected !== null ? (detected / checked) * 100 : null };
+  const rows = (names.data?.rollup_event_names ?? []).map((r) => {
+    const a = r.stats.aggregate.sum;
+    const checked = sum(a.checked);
+    const detected = sum(a.detected);
+    return { name: r.event_name, checked, detected, failed: sum(a.failed) + sum(a.detection_failed) + sum(a.handler_failed), rate: checked ? (detected / checked) * 100 : null };
   });
   return (
     <section aria-label="Detection rate per event">
@@ -283,15 +316,15 @@ function DetectionRatePanel() {
             {rows.map((r) => (
               <tr key={r.name}>
                 <td>{r.name}</td>
-                <td className="num">{r.checked === null ? '…' : formatCount(r.checked)}</td>
-                <td className="num">{r.detected === null ? '…' : formatCount(r.detected)}</td>
+                <td className="num">{formatCount(r.checked)}</td>
+                <td className="num">{formatCount(r.detected)}</td>
                 <td className="num">
                   <div className="meter" title={formatPercent(r.rate)}>
                     <div className="meter-fill" style={{ width: `${r.rate ?? 0}%` }} />
                     <span>{formatPercent(r.rate)}</span>
                   </div>
                 </td>
-                <td className={`num ${r.failed ? 'fail-text' : ''}`}>{r.failed === null ? '…' : formatCount(r.failed)}</td>
+                <td className={`num ${r.failed ? 'fail-text' : ''}`}>{formatCount(r.failed)}</td>
               </tr>
             ))}
           </tbody>
@@ -301,31 +334,21 @@ function DetectionRatePanel() {
   );
 }
 
+interface CoverageData {
+  totals: { aggregate: { sum: { invocations: number | null; with_correlation_id: number | null; chained: number | null } } };
+  sources: { correlation_source: string; stats: { aggregate: { sum: { invocations: number | null } } } }[];
+}
+
 function CoveragePanel() {
   const { key, resolve } = useRange();
   const q = useQuery({
     queryKey: ['analytics', 'coverage', key],
-    queryFn: async () => {
-      const w = resolve();
-      const d = await gqlRequest<{ total: AggregateCount; covered: AggregateCount; chained: AggregateCount; sources: { correlation_source: string | null }[] }>(
-        CorrelationCoverage,
-        windowVars(w),
-      );
-      return { window: w, ...d };
-    },
+    queryFn: () => gqlRequest<CoverageData>(CorrelationCoverage, windowVars(resolve())),
   });
-  const sources = (q.data?.sources ?? []).map((s) => s.correlation_source).filter((s): s is string => !!s);
-  const perSource = useQueries({
-    queries: sources.map((s) => ({
-      queryKey: ['analytics', 'coverage-source', key, s, q.data!.window.to.toISOString()],
-      queryFn: () =>
-        gqlRequest<{ invocations_aggregate: AggregateCount }>(CountInvocations, {
-          where: { _and: [{ created_at: { _gte: q.data!.window.from.toISOString(), _lt: q.data!.window.to.toISOString() } }, { correlation_source: { _eq: s } }] },
-        }),
-    })),
-  });
-  const total = q.data ? countOf(q.data.total) : 0;
-  const covered = q.data ? countOf(q.data.covered) : 0;
+  const sources = (q.data?.sources ?? []).map((s) => ({ source: s.correlation_source, n: sum(s.stats.aggregate.sum.invocations) }));
+  const total = q.data ? sum(q.data.totals.aggregate.sum.invocations) : 0;
+  const covered = total - sources.filter((s) => s.source === 'generated').reduce((a, s) => a + s.n, 0);
+  const chained = q.data ? sum(q.data.totals.aggregate.sum.chained) : 0;
   const pct = total > 0 ? (covered / total) * 100 : null;
   return (
     <section aria-label="Correlation coverage">
@@ -343,7 +366,7 @@ function CoveragePanel() {
               {formatPercent(pct)}
             </div>
             <div className="muted small">
-              {formatCount(covered)} of {formatCount(total)} invocations had a correlation ID found (source ≠ generated); {formatCount(countOf(q.data.chained))} were caused by a job
+              {formatCount(covered)} of {formatCount(total)} invocations had a correlation ID found (source ≠ generated); {formatCount(chained)} were caused by a job
               (source_job_id set).
             </div>
           </div>
@@ -356,19 +379,16 @@ function CoveragePanel() {
               </tr>
             </thead>
             <tbody>
-              {sources.map((s, i) => {
-                const n = perSource[i]?.data ? countOf(perSource[i].data!.invocations_aggregate) : null;
-                return (
-                  <tr key={s}>
-                    <td>
-                      {s}
-                      {s === 'generated' ? <span className="muted small"> (not covered)</span> : null}
-                    </td>
-                    <td className="num">{n === null ? '…' : formatCount(n)}</td>
-                    <td className="num">{n === null ? '' : formatPercent((n / total) * 100)}</td>
-                  </tr>
-                );
-              })}
+              {sources.map(({ source, n }) => (
+                <tr key={source}>
+                  <td>
+                    {source}
+                    {source === 'generated' ? <span className="muted small"> (not covered)</span> : null}
+                  </td>
+                  <td className="num">{formatCount(n)}</td>
+                  <td className="num">{formatPercent((n / total) * 100)}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>

@@ -9,6 +9,7 @@ import {
   FILTER_PARAM,
   INVOCATION_STATUSES,
   buildInvocationListVariables,
+  countIsCapped,
   filtersFromParams,
   pageCount,
   sortFromParams,
@@ -83,7 +84,10 @@ export function InvocationsPage() {
     queryKey: ['source-functions', key],
     queryFn: () => {
       const w = resolve();
-      return gqlRequest<{ invocations: { source_function: string }[] }>(SourceFunctions, { from: w.from.toISOString(), to: w.to.toISOString() });
+      return gqlRequest<{ rollup_source_functions: { source_function: string }[] }>(SourceFunctions, {
+        from: new Date(Math.floor(w.from.getTime() / 3600_000) * 3600_000).toISOString(),
+        to: w.to.toISOString(),
+      });
     },
     staleTime: 60_000,
   });
@@ -94,7 +98,9 @@ export function InvocationsPage() {
       mut(n);
       return n;
     });
-  const total = list.data?.invocations_aggregate.aggregate.count ?? 0;
+  const counted = list.data?.invocations_aggregate.aggregate.count ?? 0;
+  const capped = countIsCapped(counted);
+  const total = capped ? counted - 1 : counted;
   const pages = pageCount(total, pageSize);
   const active = Object.entries(filters).filter(([, v]) => v);
 
@@ -107,7 +113,7 @@ export function InvocationsPage() {
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <FilterInput label="Source function" param={FILTER_PARAM.sourceFunction} list="source-functions" placeholder="any" />
         <datalist id="source-functions">
-          {(functions.data?.invocations ?? []).map((f) => (
+          {(functions.data?.rollup_source_functions ?? []).map((f) => (
             <option key={f.source_function} value={f.source_function} />
           ))}
         </datalist>
@@ -157,7 +163,7 @@ export function InvocationsPage() {
       ) : (
         <>
           <div className="table-meta">
-            <span data-testid="invocations-total">{formatCount(total)}</span> invocations
+            <span data-testid="invocations-total">{formatCount(total)}{capped ? '+' : ''}</span> invocations
             {list.isFetching ? <span className="muted small"> · refreshing…</span> : null}
           </div>
           <div className="table-wrap">
@@ -222,11 +228,12 @@ export function InvocationsPage() {
             </button>
             <span data-testid="page-info">
               Page {page + 1} of {formatCount(pages)}
+              {capped ? '+' : ''}
             </span>
-            <button type="button" disabled={page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
+            <button type="button" disabled={capped ? (list.data?.invocations.length ?? 0) < pageSize : page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
               Next ›
             </button>
-            <button type="button" disabled={page + 1 >= pages} onClick={() => set((n) => n.set('page', String(pages - 1)))}>
+            <button type="button" disabled={capped || page + 1 >= pages} title={capped ? 'more rows than counted: narrow the filters' : undefined} onClick={() => set((n) => n.set('page', String(pages - 1)))}>
               Last »
             </button>
             <label>

@@ -3,14 +3,15 @@ import { useQuery } from '@tanstack/react-query';
 import { Line, LineChart, ResponsiveContainer } from 'recharts';
 import { config } from '../config';
 import { gqlRequest } from '../graphql/client';
-import { DashboardStatsRange, DurationPercentiles, OverviewKpis, RecentInvocations } from '../graphql/queries';
-import { countOf, type AggregateCount, type InvocationRow } from '../graphql/types';
+import { DashboardStatsRange, FunctionTotals, OverviewKpis, RecentInvocations } from '../graphql/queries';
+import type { InvocationRow } from '../graphql/types';
 import { CorrLink, Empty, ErrorBox, InvLink, Loading, StatusBadge, TrendBadge } from '../components/common';
 import { formatAgo, formatCount, formatDuration, formatPercent, formatRate, formatTimestamp } from '../lib/format';
 import { useNow, useRange } from '../lib/hooks';
-import { aggregateByHour, fillHours, totalsByFunction, type StatsRow } from '../lib/stats';
-import { describeRange, floorHour, previousWindow, windowHours, type TimeWindow } from '../lib/time';
-import { percentileOffsetDesc, pointTrend, relativeTrend, successRate } from '../lib/trend';
+import { aggregateByHour, fillHours, type StatsRow } from '../lib/stats';
+import { histQuantile, hourWindow, mergeHistograms } from '../lib/rollups';
+import { describeRange, type TimeWindow } from '../lib/time';
+import { pointTrend, relativeTrend, successRate } from '../lib/trend';
 
 export const POLL_CHOICES = [5_000, 10_000, 30_000, 60_000, 300_000];
 
@@ -29,43 +30,36 @@ export interface KpiResult {
   previous: KpiPeriod;
 }
 
-type KpiData = Record<
-  'current_total' | 'current_completed' | 'current_failed' | 'current_timed' | 'previous_total' | 'previous_completed' | 'previous_failed' | 'previous_timed',
-  AggregateCount
->;
+interface HourRow {
+  hour_bucket: string;
+  invocations: number | string;
+  completed: number | string;
+  failed: number | string;
+  duration_hist: (number | string)[] | null;
+}
 
-/** Two round trips: counts of both periods, then the exact p95 row of each (by offset). */
+/** One round trip: the hourly rollups of both periods; sums, and p95 from the merged histograms. */
 export async function fetchKpis(window: TimeWindow): Promise<KpiResult> {
-  const prev = previousWindow(window);
-  const vars = { from: window.from.toISOString(), to: window.to.toISOString(), prevFrom: prev.from.toISOString() };
-  const k = await gqlRequest<KpiData>(OverviewKpis, vars);
-  const curOff = percentileOffsetDesc(countOf(k.current_timed));
-  const prevOff = percentileOffsetDesc(countOf(k.previous_timed));
-  let p95cur: number | null = null;
-  let p95prev: number | null = null;
-  if (curOff !== null || prevOff !== null) {
-    const p = await gqlRequest<{ current: { total_duration_ms: number }[]; previous: { total_duration_ms: number }[] }>(DurationPercentiles, {
-      ...vars,
-      currentOffset: curOff ?? 0,
-      previousOffset: prevOff ?? 0,
-    });
-    p95cur = curOff !== null ? (p.current[0]?.total_duration_ms ?? null) : null;
-    p95prev = prevOff !== null ? (p.previous[0]?.total_duration_ms ?? null) : null;
-  }
-  const hours = windowHours(window);
-  const period = (t: AggregateCount, c: AggregateCount, f: AggregateCount, p95: number | null): KpiPeriod => ({
-    total: countOf(t),
-    completed: countOf(c),
-    failed: countOf(f),
-    successRate: successRate(countOf(c), countOf(f)),
-    p95,
-    throughput: hours > 0 ? countOf(t) / hours : 0,
+  const hw = hourWindow(window);
+  const k = await gqlRequest<{ current: HourRow[]; previous: HourRow[] }>(OverviewKpis, {
+    from: hw.from.toISOString(),
+    to: hw.to.toISOString(),
+    prevFrom: hw.prevFrom.toISOString(),
   });
-  return {
-    window,
-    current: period(k.current_total, k.current_completed, k.current_failed, p95cur),
-    previous: period(k.previous_total, k.previous_completed, k.previous_failed, p95prev),
+  const period = (rows: HourRow[]): KpiPeriod => {
+    const total = rows.reduce((a, r) => a + Number(r.invocations), 0);
+    const completed = rows.reduce((a, r) => a + Number(r.completed), 0);
+    const failed = rows.reduce((a, r) => a + Number(r.failed), 0);
+    return {
+      total,
+      completed,
+      failed,
+      successRate: successRate(completed, failed),
+      p95: histQuantile(mergeHistograms(rows.map((r) => r.duration_hist)), 0.95),
+      throughput: total / hw.hours,
+    };
   };
+  return { window: { from: hw.from, to: hw.to }, current: period(k.current), previous: period(k.previous) };
 }
 
 function Kpi({ label, value, trend, sub, testId }: { label: string; value: string; trend: React.ReactNode; sub?: string; testId: string }) {
@@ -100,10 +94,13 @@ export function OverviewPage() {
   const stats = useQuery({
     queryKey: ['overview', 'stats', key],
     queryFn: async () => {
-      const w = resolve();
-      const prev = previousWindow(w);
-      const d = await gqlRequest<{ dashboard_stats: StatsRow[] }>(DashboardStatsRange, { from: floorHour(prev.from).toISOString(), to: w.to.toISOString() });
-      return { window: w, rows: d.dashboard_stats };
+      const hw = hourWindow(resolve());
+      const vars = { from: hw.from.toISOString(), to: hw.to.toISOString(), prevFrom: hw.prevFrom.toISOString() };
+      const [totals, hourly] = await Promise.all([
+        gqlRequest<{ rollup_source_functions: FunctionTotalsRow[] }>(FunctionTotals, vars),
+        gqlRequest<{ dashboard_stats: StatsRow[] }>(DashboardStatsRange, { from: vars.from, to: vars.to }),
+      ]);
+      return { window: { from: hw.from, to: hw.to }, totals: totals.rollup_source_functions, rows: hourly.dashboard_stats };
     },
     refetchInterval,
   });
@@ -174,6 +171,10 @@ export function OverviewPage() {
               trend={<TrendBadge trend={relativeTrend(c.throughput, p.throughput)} goodWhen="none" />}
               sub={`${formatCount(c.total)} invocations`}
             />
+            <p className="muted small kpi-note" data-testid="kpi-window">
+              Whole UTC hours from {kpis.data!.window.from.toISOString().slice(0, 16).replace('T', ' ')} UTC (hourly rollups, always fresh); p95
+              from the hourly duration histograms (within 8.65 % of the exact value).
+            </p>
           </div>
         ) : null}
       </section>
@@ -233,7 +234,7 @@ export function OverviewPage() {
           ) : stats.isError ? (
             <ErrorBox error={stats.error} what="hourly statistics (dashboard_stats)" onRetry={() => stats.refetch()} />
           ) : (
-            <FunctionTrends rows={stats.data.rows} window={stats.data.window} />
+            <FunctionTrends totals={stats.data.totals} rows={stats.data.rows} window={stats.data.window} />
           )}
         </section>
       </div>
@@ -241,18 +242,17 @@ export function OverviewPage() {
   );
 }
 
-function FunctionTrends({ rows, window }: { rows: StatsRow[]; window: TimeWindow }) {
-  const prev = previousWindow(window);
-  // dashboard_stats has hourly buckets: both periods are aligned to whole hours
-  const curFrom = floorHour(window.from);
-  const prevFrom = floorHour(prev.from);
-  const cur = totalsByFunction(rows, curFrom, new Date(window.to.getTime() + 1));
-  const before = totalsByFunction(rows, prevFrom, curFrom);
-  const names = [...new Set([...cur.keys(), ...before.keys()])].sort();
-  if (names.length === 0) {
+interface FunctionTotalsRow {
+  source_function: string;
+  current: { aggregate: { sum: { invocations: number | null; completed: number | null; failed: number | null; duration_sum: number | null; duration_count: number | null } } };
+  previous: { aggregate: { sum: { invocations: number | null; completed: number | null; failed: number | null } } };
+}
+
+function FunctionTrends({ totals, rows, window }: { totals: FunctionTotalsRow[]; rows: StatsRow[]; window: TimeWindow }) {
+  if (totals.length === 0) {
     return (
-      <Empty title="No hourly statistics for this range.">
-        dashboard_stats is a materialized view: it fills when <code>refresh_dashboard_stats()</code> runs.
+      <Empty title="No invocations in this range or the one before.">
+        The hourly rollups fill as the detectors write; widen the time range.
       </Empty>
     );
   }
@@ -270,21 +270,24 @@ function FunctionTrends({ rows, window }: { rows: StatsRow[]; window: TimeWindow
           </tr>
         </thead>
         <tbody>
-          {names.map((n) => {
-            const a = cur.get(n);
-            const b = before.get(n);
-            const spark = fillHours(aggregateByHour(rows, n), curFrom, window.to);
+          {totals.map((t) => {
+            const a = t.current.aggregate.sum;
+            const b = t.previous.aggregate.sum;
+            const total = Number(a.invocations ?? 0);
+            const failed = Number(a.failed ?? 0);
+            const avg = a.duration_count ? Number(a.duration_sum) / Number(a.duration_count) : null;
+            const spark = fillHours(aggregateByHour(rows, t.source_function), window.from, window.to);
             return (
-              <tr key={n}>
-                <td>{n}</td>
-                <td className="num">{formatCount(a?.total ?? 0)}</td>
+              <tr key={t.source_function}>
+                <td>{t.source_function}</td>
+                <td className="num">{formatCount(total)}</td>
                 <td>
-                  <TrendBadge trend={relativeTrend(a?.total ?? 0, b?.total ?? null)} goodWhen="none" />
+                  <TrendBadge trend={relativeTrend(total, b.invocations === null ? null : Number(b.invocations))} goodWhen="none" />
                 </td>
                 <td className="num">
-                  {formatCount(a?.failed ?? 0)} <TrendBadge trend={relativeTrend(a?.failed ?? 0, b?.failed ?? null)} goodWhen="down" />
+                  {formatCount(failed)} <TrendBadge trend={relativeTrend(failed, b.failed === null ? null : Number(b.failed))} goodWhen="down" />
                 </td>
-                <td className="num">{formatDuration(a?.avgDuration)}</td>
+                <td className="num">{formatDuration(avg)}</td>
                 <td style={{ width: 120, height: 28 }}>
                   <ResponsiveContainer width="100%" height={28}>
                     <LineChart data={spark}>
@@ -298,7 +301,10 @@ function FunctionTrends({ rows, window }: { rows: StatsRow[]; window: TimeWindow
           })}
         </tbody>
       </table>
-      <p className="muted small">From the hourly view dashboard_stats (whole hours; previous period = the same number of hours before).</p>
+      <p className="muted small">
+        From the hourly rollups (always fresh): whole UTC hours from {window.from.toISOString().slice(11, 16)} UTC; previous period = the same
+        number of hours before.
+      </p>
     </>
   );
 }

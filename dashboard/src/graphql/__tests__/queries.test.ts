@@ -32,9 +32,19 @@ describe('queries.ts: every operation of the app', () => {
     expect(Q.SlowestJobs).not.toMatch(/duration_ms:\s*desc\b(?!_)/);
   });
   it('every analytics/overview query is bounded in time', () => {
-    for (const name of ['OverviewKpis', 'RecentInvocations', 'DashboardStatsRange', 'SlowestJobs', 'FailingJobNames', 'JobNameStats', 'EventNames', 'EventNameStats', 'CorrelationCoverage'] as const) {
+    for (const name of ['OverviewKpis', 'FunctionTotals', 'RecentInvocations', 'DashboardStatsRange', 'HourlyStats', 'FunctionHourlyStats', 'SourceFunctions', 'SlowestJobThreshold', 'SlowestJobs', 'FailingJobs', 'DetectionRates', 'CorrelationCoverage'] as const) {
       expect(Q[name], name).toMatch(/_gte: \$from/);
     }
+  });
+  it('aggregates over a time window read the rollups, never the raw tables', () => {
+    for (const name of ['OverviewKpis', 'FunctionTotals', 'HourlyStats', 'FunctionHourlyStats', 'SourceFunctions', 'SlowestJobThreshold', 'FailingJobs', 'DetectionRates', 'CorrelationCoverage'] as const) {
+      expect(Q[name], name).not.toMatch(/\b(invocations|event_executions|job_executions)(_aggregate)?\s*\(/);
+    }
+    // the one raw list that could be wide is bounded by a rollup threshold and by id (partition pruning)
+    expect(Q.SlowestJobs).toMatch(/duration_ms: \{ _gte: \$minDuration \}/);
+    expect(Q.SlowestJobs).toMatch(/id: \{ _gte: \$idFrom, _lt: \$idTo \}/);
+    // the pager's count stops at a limit
+    expect(Q.InvocationsList).toMatch(/invocations_aggregate\(where: \$where, limit: \$countLimit\)/);
   });
   it('the component-side code never sends a query that is not in queries.ts', () => {
     // gqlRequest's first argument is always an imported constant: no inline query text elsewhere

@@ -7,6 +7,8 @@ import { InvocationsPage } from '../Invocations';
 import { InvocationDetailPage } from '../InvocationDetail';
 import { OverviewPage } from '../Overview';
 import { ChainsPage } from '../Chains';
+import { histQuantile, mergeHistograms } from '../../lib/rollups';
+import { formatDuration } from '../../lib/format';
 
 const count = (n: number) => ({ aggregate: { count: n } });
 const row = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -25,7 +27,7 @@ describe('Invocations page', () => {
   beforeEach(() => {
     m = mockFetch({
       InvocationsList: (v) => ({ data: { invocations: v.offset === 0 ? [row('00000000-0000-4000-8000-000000000001'), row('00000000-0000-4000-8000-000000000002', { total_duration_ms: null, status: 'failed' })] : [], invocations_aggregate: count(123) } }),
-      SourceFunctions: () => ({ data: { invocations: [{ source_function: 'orders' }] } }),
+      SourceFunctions: () => ({ data: { rollup_source_functions: [{ source_function: 'orders' }] } }),
     });
     vi.stubGlobal('fetch', m.fn);
   });
@@ -43,6 +45,7 @@ describe('Invocations page', () => {
     expect(Date.parse(range._lt) - Date.parse(range._gte)).toBe(6 * 3600_000);
     expect(v.limit).toBe(50);
     expect(v.offset).toBe(0);
+    expect(v.countLimit).toBe(10_001);
     expect(screen.getByTestId('page-info').textContent).toBe('Page 1 of 3');
     // NULL duration renders as a dash, not 0
     const rows = within(screen.getByTestId('invocations-table')).getAllByRole('row');
@@ -61,7 +64,7 @@ describe('Invocations page', () => {
   });
 
   it('empty and error states say what to do', async () => {
-    vi.stubGlobal('fetch', mockFetch({ InvocationsList: () => ({ data: { invocations: [], invocations_aggregate: count(0) } }), SourceFunctions: () => ({ data: { invocations: [] } }) }).fn);
+    vi.stubGlobal('fetch', mockFetch({ InvocationsList: () => ({ data: { invocations: [], invocations_aggregate: count(0) } }), SourceFunctions: () => ({ data: { rollup_source_functions: [] } }) }).fn);
     renderAt('/invocations?status=failed', '/invocations', <InvocationsPage />);
     expect(await screen.findByText(/No invocation matches these filters/)).toBeTruthy();
   });
@@ -119,17 +122,34 @@ describe('Invocation detail', () => {
 });
 
 describe('Overview', () => {
-  it('KPIs and trends come from both periods; polling moves the window forward', async () => {
+  it('KPIs from the hourly rollups of both periods (p95 from the merged histograms); polling moves the window forward', async () => {
     const saved = config.overviewPollingMs;
     config.overviewPollingMs = 300;
+    // current: 200 invocations, 180 completed, 20 failed; durations: 95 in bucket 1 (1 ms), 5 in bucket 33 (256 ms)
+    const hour = (h: string, n: number, ok: number, bad: number, hist: number[]) => ({ hour_bucket: h, invocations: n, completed: ok, failed: bad, duration_hist: hist });
+    const hist = (entries: [number, number][]) => {
+      const h = new Array(40).fill(0);
+      for (const [b, c] of entries) h[b] = c;
+      return h;
+    };
     const m = mockFetch({
       OverviewKpis: () => ({
         data: {
-          current_total: count(200), current_completed: count(180), current_failed: count(20), current_timed: count(100),
-          previous_total: count(100), previous_completed: count(90), previous_failed: count(10), previous_timed: count(0),
+          current: [hour('2026-11-26T08:00:00Z', 120, 110, 10, hist([[1, 60], [33, 2]])), hour('2026-11-26T09:00:00Z', 80, 70, 10, hist([[1, 35], [33, 3]]))],
+          previous: [hour('2026-11-25T08:00:00Z', 100, 90, 10, [])],
         },
       }),
-      DurationPercentiles: () => ({ data: { current: [{ total_duration_ms: 250 }], previous: [] } }),
+      FunctionTotals: () => ({
+        data: {
+          rollup_source_functions: [
+            {
+              source_function: 'orders',
+              current: { aggregate: { sum: { invocations: 200, completed: 180, failed: 20, duration_sum: 2000, duration_count: 100 } } },
+              previous: { aggregate: { sum: { invocations: 100, completed: 90, failed: 10 } } },
+            },
+          ],
+        },
+      }),
       RecentInvocations: () => ({ data: { invocations: [row('00000000-0000-4000-8000-000000000003')] } }),
       DashboardStatsRange: () => ({ data: { dashboard_stats: [] } }),
     });
@@ -140,14 +160,24 @@ describe('Overview', () => {
       expect(rate.textContent).toContain('90.0%');
       expect(rate.textContent).toContain('±0.0 pt');
       expect(screen.getByTestId('kpi-failures').textContent).toContain('+100%');
-      // p95 of the previous period has no data: no trend is invented
-      expect(screen.getByTestId('kpi-p95').textContent).toContain('250 ms');
+      // p95 of 95 × 1 ms and 5 × 256 ms: position 94.05 between ranks 94 (1 ms) and 95 (256 ms)
+      // = 1 + 0.05 × (value of bucket 33 − 1) = 12.67 ms
+      const p95 = histQuantile(mergeHistograms([hist([[1, 60], [33, 2]]), hist([[1, 35], [33, 3]])]), 0.95);
+      expect(p95).toBe(12.67);
+      expect(screen.getByTestId('kpi-p95').querySelector('.kpi-value')!.textContent).toBe(formatDuration(p95));
+      // the previous period has no durations: no trend is invented
       expect(screen.getByTestId('kpi-p95').textContent).toContain('no previous data');
-      expect(m.of('DurationPercentiles')[0].variables).toMatchObject({ currentOffset: 5, previousOffset: 0 });
+      expect(screen.getByTestId('kpi-window').textContent).toMatch(/Whole UTC hours from/);
+      // one round trip for the KPIs; the window starts on a whole hour
+      const first = m.of('OverviewKpis')[0].variables;
+      expect(new Date(first.from).getUTCMinutes()).toBe(0);
+      expect(Date.parse(first.from) - Date.parse(first.prevFrom)).toBe(Math.ceil((Date.parse(first.to) - Date.parse(first.from)) / 3600_000) * 3600_000);
+      expect(await screen.findByTestId('function-trends')).toBeTruthy();
+      expect(screen.getByTestId('function-trends').textContent).toContain('orders');
+      expect(screen.getByTestId('function-trends').textContent).toContain('20 ms');
       await waitFor(() => expect(m.of('OverviewKpis').length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
       const [a, b] = m.of('OverviewKpis');
       expect(Date.parse(b.variables.to)).toBeGreaterThan(Date.parse(a.variables.to));
-      expect(Date.parse(b.variables.from)).toBeGreaterThan(Date.parse(a.variables.from));
       // pause stops polling
       fireEvent.click(screen.getByRole('button', { name: /Pause/ }));
       const n = m.of('OverviewKpis').length;
@@ -156,6 +186,52 @@ describe('Overview', () => {
     } finally {
       config.overviewPollingMs = saved;
     }
+  });
+});
+
+describe('Analytics', () => {
+  it('one query per panel (no query per name), figures from the rollups', async () => {
+    const m = mockFetch({
+      HourlyStats: () => ({
+        data: { invocation_hourly: [{ hour_bucket: new Date(Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000).toISOString(), invocations: 7, completed: 5, failed: 2, duration_sum: 70, duration_count: 7, duration_p95: 19 }] },
+      }),
+      SourceFunctions: () => ({ data: { rollup_source_functions: [{ source_function: 'orders' }] } }),
+      SlowestJobThreshold: () => ({ data: { job_rollup: [{ duration_max: 900 }, { duration_max: 400 }] } }),
+      SlowestJobs: () => ({ data: { job_executions: [{ id: 'j1', created_at: '2026-11-26T08:00:00Z', job_name: 'sendEmail', status: 'completed', duration_ms: 900, invocation_id: 'i1' }] } }),
+      FailingJobs: () => ({
+        data: {
+          rollup_job_names: [
+            { job_name: 'a', stats: { aggregate: { sum: { jobs: 10, completed: 9, failed: 1, duration_sum: 50, duration_count: 10 }, max: { duration_max: 9 } } } },
+            { job_name: 'b', stats: { aggregate: { sum: { jobs: 4, completed: 1, failed: 3, duration_sum: 40, duration_count: 4 }, max: { duration_max: 20 } } } },
+          ],
+        },
+      }),
+      DetectionRates: () => ({
+        data: { rollup_event_names: [{ event_name: 'orders.shipped', stats: { aggregate: { sum: { checked: 8, detected: 2, failed: 1, detection_failed: 1, handler_failed: 0 } } } }] },
+      }),
+      CorrelationCoverage: () => ({
+        data: {
+          totals: { aggregate: { sum: { invocations: 10, with_correlation_id: 10, chained: 3 } } },
+          sources: [
+            { correlation_source: 'generated', stats: { aggregate: { sum: { invocations: 4 } } } },
+            { correlation_source: 'updated_by', stats: { aggregate: { sum: { invocations: 6 } } } },
+          ],
+        },
+      }),
+    });
+    vi.stubGlobal('fetch', m.fn);
+    const { AnalyticsPage } = await import('../Analytics');
+    renderAt('/analytics?range=24h', '/analytics', <AnalyticsPage />);
+    expect((await screen.findByTestId('series-total')).textContent).toContain('7');
+    const failing = await screen.findByTestId('failing-jobs');
+    expect(within(failing).getAllByRole('row')[1].textContent).toMatch(/^b3475\.0%10 ms/);
+    expect((await screen.findByTestId('detection-rate')).textContent).toContain('25.0%');
+    expect((await screen.findByTestId('coverage-percent')).textContent).toBe('60.0%');
+    expect((await screen.findByTestId('slowest-jobs')).textContent).toContain('sendEmail');
+    expect(m.of('SlowestJobs')[0].variables.minDuration).toBe(400);
+    expect(m.of('SlowestJobs')[0].variables.idFrom).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-0000-0000-000000000000$/);
+    for (const op of ['FailingJobs', 'DetectionRates', 'CorrelationCoverage', 'SlowestJobThreshold']) expect(m.of(op), op).toHaveLength(1);
+    expect(new Date(m.of('FailingJobs')[0].variables.from).getUTCMinutes()).toBe(0);
   });
 });
 

@@ -1,0 +1,204 @@
+// Rollups (sql/migrations/002_scale.up.sql) equal the raw rows after real writes through the sink: a normal run,
+// concurrent writers on the same hours and names, a batch replayed by a sink that never saw it, rows written
+// running and completed later, and the C++ status ranks equal the SQL ones. (Spool replays: outage_test.cpp;
+// retention drops and migrations: tests/sql/run.sh.)
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "pg_test_support.hpp"
+
+using namespace pg_test;
+using eventscope::capture;
+
+namespace {
+
+using pg_options = eventscope::options<eventscope::postgres_sink, capture::full, 16384>;
+using pg_observer = eventscope::observer<pg_options>;
+
+// `n` invocations of `function`: two events each (one detected with `jobs` jobs of varied durations, some
+// failing, one not detected). Every few invocations a job sleeps across a flush, so its row is written
+// `running` first and completed later.
+template <class Observer>
+void run_invocations(Observer& obs, const std::string& function, const std::string& corr, int n, int jobs) {
+    eventscope::invocation_options opts;
+    opts.correlation_id = corr;
+    for (int i = 0; i < n; ++i) {
+        auto inv = obs.invocation(json::object(), function, opts);
+        {
+            auto ev = inv.event("rollup.detected");
+            ev.detected(true);
+            for (int k = 0; k < jobs; ++k) {
+                auto job = ev.job("rollup_job_" + std::to_string(k % 3));
+                if ((i + k) % 7 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1 + (i + k) % 4));
+                if (i % 5 == 0 && k % 4 == 0) std::this_thread::sleep_for(30ms);  // outlives a flush: written running
+                if ((i * jobs + k) % 11 == 3) job.fail("rollup test failure");
+            }
+        }
+        auto quiet = inv.event("rollup.quiet");
+        quiet.detected(false);
+    }
+}
+
+std::string rollup_totals(reader& db, const std::string& function) {
+    auto r = db.query("SELECT coalesce(sum(invocations), 0)::text || '/' || coalesce(sum(completed), 0)::text || '/' || "
+                      "coalesce(sum(failed), 0)::text FROM " + db.table("invocation_rollup") + " WHERE source_function = $1", function);
+    return r[0][0].c_str();
+}
+
+std::string raw_totals(reader& db, const std::string& function) {
+    auto r = db.query("SELECT count(*) FILTER (WHERE status <> 'running')::text || '/' || count(*) FILTER (WHERE status = 'completed')::text "
+                      "|| '/' || count(*) FILTER (WHERE status = 'failed')::text FROM " + db.table("invocations") + " WHERE source_function = $1",
+                      function);
+    return r[0][0].c_str();
+}
+
+void require_rollups_equal_raw(const std::string& url) {
+    auto diffs = rollup_differences(url);
+    BOOST_TEST(diffs.empty(), diffs.size() << " differences, first: " << (diffs.empty() ? "" : diffs[0]));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(rollups)
+
+BOOST_AUTO_TEST_CASE(rollups_equal_the_raw_rows_after_a_run_through_the_pipeline) {
+    const std::string url = shared_db::instance().url();
+    auto cfg = pg_config(url);
+    cfg.batch_size = 50;
+    pg_observer obs(cfg, {}, cfg, eventscope::postgres_sink_options{});
+    const std::string fn = "rollup_normal_" + eventscope::new_uuid().to_string().substr(0, 8);
+    run_invocations(obs, fn, "rollup.normal", 40, 5);
+    BOOST_TEST_REQUIRE(obs.flush(60s));
+    BOOST_TEST(obs.stats().dropped == 0u);
+    reader db(url);
+    BOOST_TEST(rollup_totals(db, fn) == "40/40/0");
+    BOOST_TEST(raw_totals(db, fn) == "40/40/0");
+    // Some rows went in running and were completed later (the update path of the rollup triggers).
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " j JOIN " + db.table("invocations") +
+                        " i ON i.id = j.invocation_id WHERE i.source_function = $1 AND j.updated_at > j.created_at + interval '25 ms'", fn) > 0);
+    BOOST_TEST(db.count("SELECT sum(jobs) FROM " + db.table("job_rollup") + " WHERE job_name LIKE 'rollup_job_%'") ==
+               db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name LIKE 'rollup_job_%' AND status <> 'running'"));
+    // dashboard_stats (the view) reads the same rollup rows.
+    BOOST_TEST(db.count("SELECT sum(total_invocations) FROM " + db.table("dashboard_stats") + " WHERE source_function = $1", fn) == 40);
+    require_rollups_equal_raw(url);
+}
+
+// Several writers (separate observers and sinks, as separate detector processes would be) add to the same
+// rollup rows (same hour, same function, event and job names) at once.
+BOOST_AUTO_TEST_CASE(concurrent_writers_keep_the_rollups_exact) {
+    const std::string url = shared_db::instance().url();
+    const std::string fn = "rollup_concurrent_" + eventscope::new_uuid().to_string().substr(0, 8);
+    constexpr int writers = 4, per_writer = 30;
+    std::atomic<std::uint64_t> dropped{0}, transient{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+        threads.emplace_back([&, w] {
+            auto cfg = pg_config(url);
+            cfg.batch_size = 20 + 7 * w;
+            pg_observer obs(cfg, {}, cfg, eventscope::postgres_sink_options{});
+            run_invocations(obs, fn, "rollup.concurrent." + std::to_string(w), per_writer, 4);
+            if (!obs.flush(60s)) dropped += 1000000;
+            dropped += obs.stats().dropped;
+            transient += obs.sink().stats().transient_retries;
+        });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(dropped.load() == 0u);
+    BOOST_TEST_MESSAGE("transactions redone after a deadlock: " << transient.load());
+    reader db(url);
+    BOOST_TEST(rollup_totals(db, fn) == std::to_string(writers * per_writer) + "/" + std::to_string(writers * per_writer) + "/0");
+    require_rollups_equal_raw(url);
+}
+
+// The same batch written again by a sink that never saw it (as after a commit whose outcome was lost, or a
+// second process replaying it), as rows twice more, and a running copy after the final one: nothing counts twice.
+BOOST_AUTO_TEST_CASE(a_replayed_batch_is_not_counted_twice) {
+    const std::string url = shared_db::instance().url();
+    const std::string fn = "rollup_replay_" + eventscope::new_uuid().to_string().substr(0, 8);
+    const std::string job_name = "replayed_job_" + eventscope::new_uuid().to_string().substr(0, 8);
+    auto info = std::make_shared<eventscope::invocation_info>();
+    info->correlation_id = "rollup.replay";
+    info->source_function = fn;
+    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<eventscope::record> batch;
+    eventscope::invocation_record inv;
+    inv.id = eventscope::new_uuid();
+    inv.info = info;
+    inv.started = t0;
+    inv.ended = t0 + 40'000'000;
+    inv.status = eventscope::run_status::completed;
+    inv.events_detected_count = 1;
+    inv.total_jobs_run = 3;
+    inv.total_jobs_succeeded = 2;
+    inv.total_jobs_failed = 1;
+    auto inv_id = inv.id;
+    batch.emplace_back(std::move(inv));
+    eventscope::event_record ev;
+    ev.id = eventscope::new_uuid();
+    ev.invocation_id = inv_id;
+    ev.info = info;
+    ev.event_name = "replay.event";
+    ev.started = t0 + 1000;
+    ev.detected_at = t0 + 2'000'000;
+    ev.ended = t0 + 30'000'000;
+    ev.detected = true;
+    ev.status = eventscope::event_status::failed;
+    ev.jobs_count = 3;
+    ev.jobs_succeeded = 2;
+    ev.jobs_failed = 1;
+    auto ev_id = ev.id;
+    batch.emplace_back(std::move(ev));
+    for (int k = 0; k < 3; ++k) {
+        eventscope::job_record job;
+        job.id = eventscope::new_uuid();
+        job.invocation_id = inv_id;
+        job.event_execution_id = ev_id;
+        job.info = info;
+        job.job_name = job_name;
+        job.started = t0 + 3'000'000;
+        job.ended = t0 + 3'000'000 + (k + 1) * 7'000'000;
+        job.status = k == 2 ? eventscope::run_status::failed : eventscope::run_status::completed;
+        batch.emplace_back(std::move(job));
+    }
+    std::vector<json> rows;
+    for (const auto& r : batch) rows.push_back(eventscope::to_row(r, true));
+
+    reader db(url);
+    auto jobs_counted = [&] {
+        return db.count("SELECT coalesce(sum(jobs), 0) FROM " + db.table("job_rollup") + " WHERE job_name = $1", job_name);
+    };
+    eventscope::postgres_sink first(pg_config(url));
+    BOOST_TEST_REQUIRE(first.write(std::span<eventscope::record>(batch)).ok);
+    BOOST_TEST(first.stats().rows_copied_direct == 5u);
+    BOOST_TEST(jobs_counted() == 3);
+    BOOST_TEST(rollup_totals(db, fn) == "1/1/0");
+
+    eventscope::postgres_sink second(pg_config(url));
+    BOOST_TEST_REQUIRE(second.write(std::span<eventscope::record>(batch)).ok);
+    BOOST_TEST(second.stats().direct_retries == 1u);  // 23505 in the direct COPY, redone by upsert
+    BOOST_TEST(second.write_rows(rows).ok);
+    BOOST_TEST(first.write_rows(rows).ok);
+    auto late = rows;
+    for (auto& r : late)
+        if (r.contains("status")) r["status"] = r["table"] == "event_executions" ? "handling" : "running";
+    BOOST_TEST(second.write_rows(late).ok);
+    BOOST_TEST(jobs_counted() == 3);
+    BOOST_TEST(rollup_totals(db, fn) == "1/1/0");
+    BOOST_TEST(db.count("SELECT sum(failed) FROM " + db.table("job_rollup") + " WHERE job_name = $1", job_name) == 1);
+    BOOST_TEST(db.count("SELECT sum(checked) FROM " + db.table("event_rollup") + " WHERE source_function = $1", fn) == 1);
+    require_rollups_equal_raw(url);
+}
+
+// The status ranks of the sink's upsert guard and coalescing (C++) and of the rollup triggers (SQL) agree.
+BOOST_AUTO_TEST_CASE(cpp_and_sql_status_ranks_agree) {
+    const std::string url = shared_db::instance().url();
+    reader db(url);
+    for (const auto& e : eventscope::columns::status_ranks) {
+        auto r = db.query("SELECT " + db.connection().quote_name(schema_name) + ".status_rank($1)", std::string(e.status));
+        BOOST_TEST(r[0][0].as<int>() == e.rank, e.status);
+    }
+    auto r = db.query("SELECT " + db.connection().quote_name(schema_name) + ".status_rank('some_future_status')");
+    BOOST_TEST(r[0][0].as<int>() == eventscope::columns::status_rank("some_future_status"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

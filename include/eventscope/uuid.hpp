@@ -6,10 +6,11 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
+
+#include <sys/random.h>
+#include <time.h>
 
 namespace eventscope {
 
@@ -91,13 +92,20 @@ struct uuid_random {
     }
 };
 
-inline uuid_random& thread_uuid_random() {
+inline std::uint64_t thread_seed() noexcept {
+    std::uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+        // No entropy yet (early boot): the clock and this thread's stack address still separate threads.
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&ts);
+    }
+    return seed;
+}
+
+inline uuid_random& thread_uuid_random() noexcept {
     // Seeded once per thread (one getrandom call then); every later id is syscall-free.
-    thread_local uuid_random rng{[] {
-        std::random_device device;
-        std::uint64_t seed = (std::uint64_t{device()} << 32) ^ device();
-        return seed ^ std::hash<std::thread::id>{}(std::this_thread::get_id());
-    }()};
+    thread_local uuid_random rng{thread_seed()};
     return rng;
 }
 

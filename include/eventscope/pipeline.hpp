@@ -165,7 +165,10 @@ public:
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;
 
-    ~pipeline() { shutdown(shutdown_timeout_); }
+    ~pipeline() {
+        shutdown(shutdown_timeout_);
+        lose_ring();  // scopes that ended after the shutdown: counted, and what they own freed
+    }
 
     // Blocks the caller (not a detector hot path) until every record recorded before the call is written by
     // every sink, or a batch has failed all its attempts, or the timeout passes.
@@ -210,7 +213,7 @@ public:
         flush_result r;
         auto lost_now = lost_total();
         r.complete = in_time && finished.get() && lost_now == 0;
-        r.timed_out = !in_time;
+        r.timed_out = !in_time || deadline_passed_;
         r.unwritten = lost_now;
         r.last_error = last_error();
         (void)lost_before;
@@ -468,6 +471,7 @@ private:
         l.set_error(result.error);
         auto now = std::chrono::steady_clock::now();
         bool before_deadline = !stopping_ || now < deadline_;
+        if (!before_deadline) deadline_passed_ = true;
         if (l.attempt < retry_attempts_ && before_deadline) {
             ++l.attempt;
             l.retried.fetch_add(1, std::memory_order_relaxed);
@@ -612,6 +616,7 @@ private:
     std::vector<flush_waiter> waiters_;
     bool stopping_ = false;
     bool aborted_ = false;
+    bool deadline_passed_ = false;  // a sink gave up because shutdown's deadline passed (read after join)
     std::chrono::steady_clock::time_point deadline_{};
 
     boost::asio::io_context io_;

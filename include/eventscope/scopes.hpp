@@ -105,7 +105,7 @@ public:
 
     basic_invocation(detail::recorder_core* core, detail::invocation_seed* seed) noexcept
         : core_(core), seed_(seed), started_(now_tick()) {
-        id_ = new_uuid();
+        id_ = new_uuid_at(started_);
         detail::entry e;
         e.kind = detail::entry_kind::invocation_start;
         e.status = static_cast<std::uint8_t>(run_status::running);
@@ -220,7 +220,7 @@ public:
           name_(core_ ? detail::scope_name(event_name.data, event_name.size, event_name.is_static) : detail::scope_name()),
           started_(now_tick()) {
         if (!core_) return;
-        id_ = new_uuid();
+        id_ = new_uuid_at(started_);
         push(detail::entry_kind::event_start, event_status::detecting, name_.share());
     }
     basic_event(const basic_event&) = delete;
@@ -333,7 +333,7 @@ public:
           name_(core_ ? detail::scope_name(job_name.data, job_name.size, job_name.is_static) : detail::scope_name()),
           started_(now_tick()) {
         if (!core_) return;
-        id_ = new_uuid();
+        id_ = new_uuid_at(started_);
         start();
     }
     basic_job(basic_event<Level>* parent, name_arg job_name, std::initializer_list<field> options)
@@ -341,7 +341,7 @@ public:
           name_(core_ ? detail::scope_name(job_name.data, job_name.size, job_name.is_static) : detail::scope_name()),
           started_(now_tick()) {
         if (!core_) return;
-        id_ = new_uuid();
+        id_ = new_uuid_at(started_);
         if constexpr (full)
             if (options.size() > 0 && core_->settings.capture_job_options) extras().options.set(options);
         start();
@@ -351,7 +351,7 @@ public:
           name_(core_ ? detail::scope_name(job_name.data, job_name.size, job_name.is_static) : detail::scope_name()),
           started_(now_tick()) {
         if (!core_) return;
-        id_ = new_uuid();
+        id_ = new_uuid_at(started_);
         if constexpr (full)
             if (!options.is_null() && core_->settings.capture_job_options) extras().options.set(options);
         start();
@@ -479,10 +479,10 @@ private:
         e.flags = 0;
         e.level = static_cast<std::uint8_t>(level);
         e.name_size = 0;
-        e.id = new_uuid();
+        e.t0 = now_tick();
+        e.id = new_uuid_at(e.t0);
         e.parent = id_;
         e.invocation = parent_->parent_->id_;
-        e.t0 = now_tick();
         e.t1 = 0;
         e.name = nullptr;
         e.extra = extra;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -79,8 +80,10 @@ struct pipeline_stats {
     }
 };
 
-// What flush() and shutdown() return: whether everything recorded before the call was written by every sink
-// in time, and if not, how much was not. Converts to bool (true = everything written).
+// What flush() and shutdown() return: whether every record still waiting for a sink when the call was made
+// (recorded before it) was written in time, and if not, how many were not. A record lost while the call
+// waited (a full ring or backlog, a sink that failed every attempt) makes it incomplete; losses from before
+// the call are in stats(). Converts to bool (true = complete).
 struct flush_result {
     bool complete = true;
     bool timed_out = false;     // the deadline passed first
@@ -89,7 +92,11 @@ struct flush_result {
 
     operator bool() const noexcept { return complete; }  // NOLINT: `if (obs.flush())` reads naturally
 
+    // For any std::ostream-like stream (printing it in a test assertion, a log line).
     template <class Stream>
+        requires requires(Stream& s) {
+            { s << 1 } -> std::same_as<Stream&>;
+        }
     friend Stream& operator<<(Stream& os, const flush_result& r) {
         if (r.complete) return os << "flush: complete";
         os << "flush: " << r.unwritten << " records not written" << (r.timed_out ? " (deadline passed)" : "");

@@ -59,7 +59,7 @@ if wants core-tsan; then
   cmake -S "$root" -B "$tsan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVENTSCOPE_SANITIZE_THREAD=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
       -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-tsan.log" 2>&1 \
     && cmake --build "$tsan_build" -j"$jobs" --target core_tests >"$artifacts/build-tsan.log" 2>&1
-  [ $? = 0 ] || { tail -40 "$artifacts/configure-tsan.log" "$artifacts/build-tsan.log"; echo "thread-sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+  [ $? = 0 ] || { tail -n 40 "$artifacts/configure-tsan.log" "$artifacts/build-tsan.log"; echo "thread-sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # One cluster for all suites; each suite creates and drops its own databases in it.

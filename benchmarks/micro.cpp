@@ -64,18 +64,9 @@ void report_drops(benchmark::State& st, const Obs& obs) {
 
 // An invocation with one detected event, kept open while the loop creates job scopes under it.
 template <class Obs>
-struct event_type_of {
-    using type = es::event_scope<Obs>;
-};
-template <class S, std::size_t N>
-struct event_type_of<es::observer<es::options<S, es::capture::off, N>>> {
-    using type = es::null_event_scope;
-};
-
-template <class Obs>
 struct open_event {
     typename Obs::invocation_type inv;
-    typename event_type_of<Obs>::type ev;
+    typename Obs::event_type ev;
     open_event(Obs& obs, const nlohmann::json& payload) : inv(obs.invocation(payload, "db-orders")), ev(inv.event("orders.shipped")) {
         ev.detected(true);
     }

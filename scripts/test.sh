@@ -9,9 +9,10 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EVENTSCOPE_BUILD_DIR:-$root/build}
 asan_build=${EVENTSCOPE_ASAN_BUILD_DIR:-$root/build-asan}
+tsan_build=${EVENTSCOPE_TSAN_BUILD_DIR:-$root/build-tsan}
 artifacts=${EVENTSCOPE_ARTIFACTS_DIR:-$build/test-artifacts}
 jobs=${EVENTSCOPE_JOBS:-2}
-SUITES=(core core-asan postgres postgres-asan cmake-consumers sql console-server dashboard demo service e2e bench-smoke)
+SUITES=(core core-asan core-tsan policy-swap postgres postgres-asan cmake-consumers sql console-server dashboard demo service e2e bench-smoke)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${SUITES[@]}")
 
@@ -37,7 +38,7 @@ run_suite() {  # name, command...
   record "$name" "${PIPESTATUS[0]}"
 }
 
-if wants_any core postgres cmake-consumers demo service e2e bench-smoke; then
+if wants_any core policy-swap postgres cmake-consumers demo service e2e bench-smoke; then
   step "building (RelWithDebInfo) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$artifacts/configure.log" 2>&1 \
     && cmake --build "$build" -j"$jobs" 2>&1 | tee "$artifacts/build.log" | grep -E '^\[ *[0-9]+%\] (Built|Linking)|error|warning' 
@@ -51,6 +52,14 @@ if wants_any core-asan postgres-asan; then
       -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-asan.log" 2>&1 \
     && cmake --build "$asan_build" -j"$jobs" --target "${asan_targets[@]}" >"$artifacts/build-asan.log" 2>&1
   [ $? = 0 ] || { tail -40 "$artifacts/configure-asan.log" "$artifacts/build-asan.log"; echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+if wants core-tsan; then
+  step "building the core tests with ThreadSanitizer in $tsan_build"
+  cmake -S "$root" -B "$tsan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVENTSCOPE_SANITIZE_THREAD=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
+      -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-tsan.log" 2>&1 \
+    && cmake --build "$tsan_build" -j"$jobs" --target core_tests >"$artifacts/build-tsan.log" 2>&1
+  [ $? = 0 ] || { tail -n 40 "$artifacts/configure-tsan.log" "$artifacts/build-tsan.log"; echo "thread-sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # One cluster for all suites; each suite creates and drops its own databases in it.
@@ -71,6 +80,14 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 run_suite core "$build/tests/core_tests" --report_level=short
 run_suite core-asan "$asan_build/tests/core_tests" --report_level=short
+# ThreadSanitizer: the whole core suite (scopes, ring, pipeline, fanout, stats, shutdown under load) except the
+# wall-clock bounds of the deadline tests, which a 5-15x slower build cannot keep.
+run_suite core-tsan env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "$tsan_build/tests/core_tests" --report_level=short --run_test='!deadlines'
+# One detector source (the example service's modules) at every capture level: each passes its own checks and
+# all four reply alike.
+run_suite policy-swap bash -c 'for l in off metrics full disable; do "$0/tests/policy_swap_$l" "$0/tests/policy_swap_$l.out" > /dev/null || exit 1; done
+  for l in metrics full disable; do cmp -s "$0/tests/policy_swap_off.out" "$0/tests/policy_swap_$l.out" || { echo "replies differ: off vs $l"; diff "$0/tests/policy_swap_off.out" "$0/tests/policy_swap_$l.out" | head; exit 1; }; done
+  echo "policy-swap: off, metrics, full and EVENTSCOPE_DISABLE reply alike ($(wc -l < "$0/tests/policy_swap_off.out") deliveries)"' "$build"
 run_suite postgres "$build/tests/postgres/postgres_tests" --report_level=short
 # Full unwinding on malloc so that the one third-party suppression (tests/lsan.supp) matches its exact frame.
 run_suite postgres-asan env ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" \

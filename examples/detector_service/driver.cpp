@@ -101,7 +101,7 @@ json hasura_payload(const row_change& c, const json& session_variables) {
             {"delivery_info", {{"max_retries", 0}, {"current_retry", 0}}}};
 }
 
-json run_demo(observer_t& obs, app_store& app, unsigned short port, const demo_options& opt) {
+json run_demo(recorder_t& obs, app_store& app, unsigned short port, const demo_options& opt) {
     std::FILE* out = opt.out;
     auto started = clock_type::now();
 

@@ -25,7 +25,7 @@ struct demo_options {
 };
 
 // Runs the demo against the service listening on 127.0.0.1:port and returns the report (also printed).
-nlohmann::json run_demo(observer_t& obs, app_store& app, unsigned short port, const demo_options& options);
+nlohmann::json run_demo(recorder_t& obs, app_store& app, unsigned short port, const demo_options& options);
 
 // Builds the Hasura event-trigger payload of one captured change.
 nlohmann::json hasura_payload(const row_change& change, const nlohmann::json& session_variables);

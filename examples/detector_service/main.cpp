@@ -19,7 +19,8 @@
 #include <string>
 
 #include <eventscope/eventscope.hpp>
-#include <eventscope/sinks/json_lines_sink.hpp>
+#include <eventscope/sinks/json_lines_sink.hpp>  // brings the observer (the backend), here only
+#include <eventscope/throw_capture.hpp>          // failed jobs name the exception and where it was thrown
 #if EVENTSCOPE_EXAMPLE_POSTGRES
 #include <eventscope/sinks/postgres_sink.hpp>
 #endif
@@ -66,8 +67,8 @@ struct cli {
 }
 
 cli parse(int argc, char** argv) {
-    static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows", "job-threads", "http-threads",
-                                                "max-body-bytes", "max-connections",
+    static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows",
+                                                "job-threads", "http-threads", "max-body-bytes", "max-connections",
                                                 "payloads", "users", "orders", "report", "service-log"};
     cli c;
     for (int i = 1; i < argc; ++i) {
@@ -167,79 +168,83 @@ int main(int argc, char** argv) {
         if (auto s = value(args, "schema"); !s.empty()) cfg.schema = s;
         if (auto u = value(args, "db-url"); !u.empty()) cfg.database.connection_string = u;
 
-        std::unique_ptr<demo::dynamic_sink::backend> backend;
+        // The observer's type names its sink; everything after it sees only the recorder (service.hpp).
         std::string sink_description;
+        auto serve = [&](demo::recorder_t& obs) -> int {
+            std::unique_ptr<demo::app_store> app;
+            if (auto url = value(args, "app-db-url"); !url.empty()) {
+#if EVENTSCOPE_EXAMPLE_APP_PG
+                app = demo::make_postgres_store(url);
+#else
+                fail_usage("--app-db-url needs a build with libpqxx");
+#endif
+            } else {
+                app = demo::make_memory_store({.capture_changes = args.demo,
+                                               .max_rows_per_table = static_cast<std::size_t>(number(args, "app-max-rows", 10'000, 1, 100'000'000))});
+            }
+
+            demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
+            demo::http_server server(
+                value(args, "bind", "127.0.0.1"), port,
+                [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
+                    auto route = demo::classify_request(method, target);
+                    if (route.what == demo::route::kind::refused) return route.refusal;
+                    if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
+                    auto r = service.handle(route.source_function, body);
+                    return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                },
+                static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
+                static_cast<std::size_t>(number(args, "max-body-bytes", static_cast<int>(demo::http_server::default_body_limit), 1024, 1 << 30)),
+                static_cast<std::size_t>(number(args, "max-connections", 0, 1, 1 << 20)));
+
+            if (!args.demo) {
+                say("detector_service listening on http://127.0.0.1:" + std::to_string(server.port()) + "/events/<source_function>  (sink: " +
+                    sink_description + ", app tables: " + app->describe() + ")");
+                int sig = 0;
+                sigwait(&stop_signals, &sig);
+                say("detector_service: stopping (signal " + std::to_string(sig) + ")");
+                server.stop();
+                if (auto flushed = obs.flush(std::chrono::seconds(30)); !flushed)
+                    say("detector_service: " + std::to_string(flushed.unwritten) + " records not written at exit: " + flushed.last_error);
+                return 0;
+            }
+
+            demo::demo_options opt;
+            opt.payload_dir = value(args, "payloads", EVENTSCOPE_EXAMPLE_PAYLOAD_DIR);
+            opt.users = number(args, "users", 12, 1, 100000);
+            opt.orders = number(args, "orders", 40, 0, 1000000);
+            opt.sink_description = sink_description;
+            opt.out = report_out;
+            opt.progress_tty = isatty(fileno(report_out));
+            auto report = demo::run_demo(obs, *app, server.port(), opt);
+            server.stop();
+            if (auto path = value(args, "report"); !path.empty()) {
+                std::ofstream f(path);
+                f << report.dump(2) << '\n';
+                if (!f) say("warning: could not write the report to " + path);
+            }
+            return report["records"]["dropped"].get<std::uint64_t>() == 0 && report["http"]["other"].get<int>() == 0 ? 0 : 1;
+        };
+
         if (sink_kind == "jsonl") {
             if (out_path == "-" && args.demo) fail_usage("--demo with --sink jsonl needs --out FILE");
-            if (out_path == "-") {
-                backend = demo::dynamic_sink::make<eventscope::json_lines_sink>();
-            } else {
-                backend = demo::dynamic_sink::make<eventscope::json_lines_sink>(out_path);
-            }
             sink_description = "JSON lines " + out_path;
-        } else {
+            using observer_t = eventscope::observer<eventscope::options<eventscope::json_lines_sink>>;
+            if (out_path == "-") {
+                observer_t obs(cfg);
+                return serve(obs);
+            }
+            observer_t obs(cfg, eventscope::correlation_config{}, out_path);
+            return serve(obs);
+        }
 #if EVENTSCOPE_EXAMPLE_POSTGRES
-            if (cfg.database.connection_string.empty()) fail_usage("--sink postgres needs --db-url URL (or OBSERVABILITY_DB_URL)");
-            backend = demo::dynamic_sink::make<eventscope::postgres_sink>(cfg);
-            sink_description = "PostgreSQL schema " + cfg.schema;
+        if (cfg.database.connection_string.empty()) fail_usage("--sink postgres needs --db-url URL (or OBSERVABILITY_DB_URL)");
+        sink_description = "PostgreSQL schema " + cfg.schema;
+        eventscope::observer<eventscope::options<eventscope::postgres_sink>> obs(cfg, eventscope::correlation_config{}, cfg);
+        return serve(obs);
 #else
-            fail_usage("this build has no PostgreSQL sink (libpqxx or eventscope::postgres_sink missing at configure time)");
+        fail_usage("this build has no PostgreSQL sink (libpqxx or eventscope::postgres_sink missing at configure time)");
 #endif
-        }
-        demo::observer_t obs(cfg, eventscope::correlation_config{}, std::move(backend));
-
-        std::unique_ptr<demo::app_store> app;
-        if (auto url = value(args, "app-db-url"); !url.empty()) {
-#if EVENTSCOPE_EXAMPLE_APP_PG
-            app = demo::make_postgres_store(url);
-#else
-            fail_usage("--app-db-url needs a build with libpqxx");
-#endif
-        } else {
-            app = demo::make_memory_store({.capture_changes = args.demo,
-                                           .max_rows_per_table = static_cast<std::size_t>(number(args, "app-max-rows", 10'000, 1, 100'000'000))});
-        }
-
-        demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
-        demo::http_server server(
-            value(args, "bind", "127.0.0.1"), port,
-            [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
-                auto route = demo::classify_request(method, target);
-                if (route.what == demo::route::kind::refused) return route.refusal;
-                if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
-                auto r = service.handle(route.source_function, body);
-                return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-            },
-            static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
-            static_cast<std::size_t>(number(args, "max-body-bytes", static_cast<int>(demo::http_server::default_body_limit), 1024, 1 << 30)),
-            static_cast<std::size_t>(number(args, "max-connections", 0, 1, 1 << 20)));
-
-        if (!args.demo) {
-            say("detector_service listening on http://127.0.0.1:" + std::to_string(server.port()) + "/events/<source_function>  (sink: " +
-                sink_description + ", app tables: " + app->describe() + ")");
-            int sig = 0;
-            sigwait(&stop_signals, &sig);
-            say("detector_service: stopping (signal " + std::to_string(sig) + ")");
-            server.stop();
-            obs.flush(std::chrono::seconds(30));
-            return 0;
-        }
-
-        demo::demo_options opt;
-        opt.payload_dir = value(args, "payloads", EVENTSCOPE_EXAMPLE_PAYLOAD_DIR);
-        opt.users = number(args, "users", 12, 1, 100000);
-        opt.orders = number(args, "orders", 40, 0, 1000000);
-        opt.sink_description = sink_description;
-        opt.out = report_out;
-        opt.progress_tty = isatty(fileno(report_out));
-        auto report = demo::run_demo(obs, *app, server.port(), opt);
-        server.stop();
-        if (auto path = value(args, "report"); !path.empty()) {
-            std::ofstream f(path);
-            f << report.dump(2) << '\n';
-            if (!f) say("warning: could not write the report to " + path);
-        }
-        return report["records"]["dropped"].get<std::uint64_t>() == 0 && report["http"]["other"].get<int>() == 0 ? 0 : 1;
     } catch (const std::exception& e) {
         say(std::string("detector_service: ") + e.what());
         return 1;

@@ -82,7 +82,7 @@ struct detector_service::impl {
     boost::asio::thread_pool pool;
 };
 
-detector_service::detector_service(observer_t& obs, app_store& app, std::vector<event_module> modules, std::size_t job_threads)
+detector_service::detector_service(recorder_t& obs, app_store& app, std::vector<event_module> modules, std::size_t job_threads)
     : obs_(obs), app_(app), modules_(std::move(modules)), impl_(std::make_unique<impl>(job_threads ? job_threads : 1)) {}
 
 detector_service::~detector_service() { impl_->pool.join(); }
@@ -108,10 +108,8 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
             auto inv = obs_.invocation_from_body(body, source_function);
             invocation_id = inv.id().to_string();
             correlation_id = std::string(inv.correlation_id());
-            if (const auto* info = inv.info()) {
-                correlation_source = std::string(eventscope::to_string(info->correlation_from));
-                if (info->source_job_id) source_job_id = info->source_job_id->to_string();
-            }
+            correlation_source = std::string(eventscope::to_string(inv.correlation_from()));
+            if (auto parent = inv.source_job_id()) source_job_id = parent->to_string();
             hasura_event event;
             auto parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
             std::string problem = parsed.is_discarded() ? "request body is not valid JSON" : read_hasura_event(parsed, event);

@@ -11,13 +11,14 @@
 #include <eventscope/eventscope.hpp>
 
 #include "app_store.hpp"
-#include "dynamic_sink.hpp"
 
 namespace demo {
 
 using json = nlohmann::json;
-using observer_t = eventscope::observer<eventscope::options<dynamic_sink, eventscope::capture::full, 16384>>;
-using job_t = eventscope::job_scope<observer_t>;
+// The detectors see the recorder and the scopes at the build's capture level (EVENTSCOPE_CAPTURE; full by
+// default), never the observer's sink: main.cpp chooses the sink, and the same modules compile at every level.
+using recorder_t = eventscope::recorder;
+using job_t = eventscope::job;
 
 // A validated Hasura event-trigger delivery, as the detectors see it.
 struct hasura_event {
@@ -85,7 +86,7 @@ struct reply {
 
 class detector_service {
 public:
-    detector_service(observer_t& obs, app_store& app, std::vector<event_module> modules, std::size_t job_threads);
+    detector_service(recorder_t& obs, app_store& app, std::vector<event_module> modules, std::size_t job_threads);
     ~detector_service();
     detector_service(const detector_service&) = delete;
     detector_service& operator=(const detector_service&) = delete;
@@ -97,7 +98,7 @@ public:
 
 private:
     struct impl;
-    observer_t& obs_;
+    recorder_t& obs_;
     app_store& app_;
     std::vector<event_module> modules_;
     std::unique_ptr<impl> impl_;

@@ -2,6 +2,7 @@
 //   ./minimal | jq -c '{table, status, event_name, job_name}'
 #include <eventscope/eventscope.hpp>
 #include <eventscope/sinks/json_lines_sink.hpp>
+#include <nlohmann/json.hpp>
 
 using observer = eventscope::observer<eventscope::options<eventscope::json_lines_sink, eventscope::capture::full>>;
 

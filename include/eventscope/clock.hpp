@@ -1,4 +1,4 @@
-// Hot-path timestamps as raw CPU ticks; converted to wall-clock nanoseconds off the hot path.
+// Converting hot-path ticks (detail/tick.hpp) to wall-clock nanoseconds, off the hot path.
 #pragma once
 
 #include <atomic>
@@ -10,23 +10,9 @@
 #include <memory>
 #include <mutex>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define EVENTSCOPE_HAS_TSC 1
-#endif
+#include "detail/tick.hpp"
 
 namespace eventscope {
-
-using tick = std::int64_t;
-
-// ~10 ns with the TSC against ~24 ns for std::chrono::steady_clock (see stack-facts).
-inline tick now_tick() noexcept {
-#ifdef EVENTSCOPE_HAS_TSC
-    return static_cast<tick>(__rdtsc());
-#else
-    return std::chrono::steady_clock::now().time_since_epoch().count();
-#endif
-}
 
 // Maps ticks to Unix nanoseconds, off the hot path (only pipeline threads call it). The mapping is piecewise
 // linear: each segment starts at a tick with a fixed Unix time and rate, and `refine()` (called by the pipeline

@@ -34,6 +34,12 @@ struct config {
     std::chrono::milliseconds flush_interval{5000};
     int retry_attempts = 3;
     std::chrono::milliseconds retry_delay{1000};
+    // The observer's destructor (and shutdown() without an argument) writes for at most this long, then counts
+    // what is left as lost and says so: a dead database never hangs the process's exit.
+    std::chrono::milliseconds shutdown_timeout{5000};
+    // With several sinks (fanout.hpp): how many records one sink may lag behind the others while it fails,
+    // before it misses records (counted in its dropped_backlog); the others are never held back.
+    std::size_t sink_backlog = 16384;
     // Payload strings longer than this are truncated (and marked) before they are buffered.
     std::size_t max_string_bytes = 4u << 20;
     // Deeper payloads are replaced by a marker: they could not be written as JSON without deep recursion.
@@ -63,6 +69,7 @@ inline void config::validate() const {
         if (flush_interval.count() <= 0) throw std::invalid_argument("eventscope config: flush_interval must be positive");
         if (retry_attempts < 0) throw std::invalid_argument("eventscope config: retry_attempts must be >= 0");
         if (retry_delay.count() < 0) throw std::invalid_argument("eventscope config: retry_delay must be >= 0");
+        if (shutdown_timeout.count() < 0) throw std::invalid_argument("eventscope config: shutdown_timeout must be >= 0");
         if (schema.empty()) throw std::invalid_argument("eventscope config: schema must not be empty");
 }
 

@@ -8,23 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "records.hpp"
+#include "detail/log_target.hpp"
 
 namespace eventscope {
 
 namespace detail {
-
-// The job currently collecting console lines on this thread (type-erased: job scopes are templates).
-struct log_target {
-    void* context = nullptr;
-    void (*emit)(void* context, log_level level, std::string_view line) = nullptr;
-    std::array<std::string, 3> partial;  // unfinished line per stream
-};
-
-inline log_target*& current_log_target() noexcept {
-    thread_local log_target* target = nullptr;
-    return target;
-}
 
 // Unbuffered tee: no shared put area, so concurrent writers on several threads do not race on our state.
 class tee_buffer : public std::streambuf {

@@ -8,7 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "records.hpp"
+#include "correlation_id.hpp"
+#include "status.hpp"
 #include "uuid.hpp"
 
 namespace eventscope {
@@ -153,22 +154,6 @@ inline correlation_result extract_correlation(const nlohmann::json& payload, con
     generated += '.';
     generated += new_random_uuid().to_string();
     return correlation_result{std::move(generated), correlation_source::generated, {}, {}};
-}
-
-// A system action's correlation ID: `{system_name}.{uuid}`.
-inline std::string make_system_correlation_id(std::string_view system_name) {
-    std::string id(system_name);
-    id += '.';
-    id += new_random_uuid().to_string();
-    return id;
-}
-
-// What a job writes into `updated_by` so that the invocation its write triggers links back to it.
-inline std::string make_tracking_token(std::string_view source, std::string_view correlation_id, const uuid& job_execution_id) {
-    std::string token;
-    token.reserve(source.size() + correlation_id.size() + 38);
-    token.append(source).append(1, '|').append(correlation_id).append(1, '|').append(job_execution_id.to_string());
-    return token;
 }
 
 }  // namespace eventscope

@@ -7,11 +7,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config.hpp"
 #include "correlation.hpp"
+#include "invocation_options.hpp"
 #include "records.hpp"
 
 namespace eventscope {
@@ -83,28 +85,37 @@ inline std::optional<std::int64_t> parse_iso8601(std::string_view s) noexcept {
 
 namespace detail {
 
-// Copies a payload for storage, truncating long strings and replacing too-deep subtrees, so that buffering and
-// JSON output stay bounded. Iterative over depth by construction: recursion stops at max_depth.
-inline nlohmann::json bounded_copy(const nlohmann::json& j, const config& cfg, std::size_t depth, bool& trimmed) {
+// What a bounded copy had to leave out.
+struct payload_limits {
+    bool too_deep = false;  // a subtree deeper than config.max_payload_depth was replaced by a marker
+    bool trimmed = false;   // a string longer than config.max_string_bytes was cut (or a subtree replaced)
+};
+
+// Copies a payload for storage in one pass, truncating long strings and replacing too-deep subtrees, so that
+// buffering and JSON output stay bounded. Recursion stops at max_payload_depth, whatever the input's depth.
+inline nlohmann::json bounded_copy(const nlohmann::json& j, const config& cfg, std::size_t depth, payload_limits& hit) {
     if (depth >= cfg.max_payload_depth) {
-        trimmed = true;
+        hit.too_deep = hit.trimmed = true;
         return nlohmann::json{{"_eventscope_truncated", "nesting deeper than " + std::to_string(cfg.max_payload_depth)}};
     }
     switch (j.type()) {
         case nlohmann::json::value_t::object: {
-            auto out = nlohmann::json::object();
-            for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = bounded_copy(it.value(), cfg, depth + 1, trimmed);
+            nlohmann::json out(nlohmann::json::value_t::object);
+            auto& members = out.get_ref<nlohmann::json::object_t&>();
+            for (auto it = j.begin(); it != j.end(); ++it) members.emplace_hint(members.end(), it.key(), bounded_copy(it.value(), cfg, depth + 1, hit));
             return out;
         }
         case nlohmann::json::value_t::array: {
-            auto out = nlohmann::json::array();
-            for (const auto& v : j) out.push_back(bounded_copy(v, cfg, depth + 1, trimmed));
+            nlohmann::json out(nlohmann::json::value_t::array);
+            auto& items = out.get_ref<nlohmann::json::array_t&>();
+            items.reserve(j.size());
+            for (const auto& v : j) items.push_back(bounded_copy(v, cfg, depth + 1, hit));
             return out;
         }
         case nlohmann::json::value_t::string: {
             const auto& s = j.get_ref<const std::string&>();
             if (s.size() <= cfg.max_string_bytes) return j;
-            trimmed = true;
+            hit.trimmed = true;
             return s.substr(0, cfg.max_string_bytes) + "...[truncated " + std::to_string(s.size() - cfg.max_string_bytes) + " bytes]";
         }
         default:
@@ -112,17 +123,44 @@ inline nlohmann::json bounded_copy(const nlohmann::json& j, const config& cfg, s
     }
 }
 
-inline std::size_t depth_exceeds(const nlohmann::json& j, std::size_t limit) {
-    // Explicit stack: a hostile payload may be far deeper than the thread's stack allows recursion for.
-    std::vector<std::pair<const nlohmann::json*, std::size_t>> todo{{&j, 0}};
-    while (!todo.empty()) {
-        auto [node, depth] = todo.back();
-        todo.pop_back();
-        if (depth > limit) return true;
-        if (node->is_structured())
-            for (const auto& child : *node) todo.emplace_back(&child, depth + 1);
+inline void note_limits(const payload_limits& hit, const config& cfg, std::vector<std::string>& errors) {
+    if (hit.too_deep) errors.push_back("payload nesting deeper than " + std::to_string(cfg.max_payload_depth) + " levels: stored truncated");
+    if (hit.trimmed && errors.empty()) errors.push_back("payload truncated to the configured limits");
+}
+
+// What the metrics path keeps of a payload it does not store: the members the source columns come from.
+inline nlohmann::json payload_header(const nlohmann::json& payload) {
+    if (!payload.is_object()) return payload.is_structured() ? nlohmann::json() : payload;
+    nlohmann::json header = nlohmann::json::object();
+    for (const char* key : {"id", "created_at", "table"}) {
+        auto it = payload.find(key);
+        if (it != payload.end() && !it->is_structured()) header[key] = *it;
+        else if (it != payload.end() && it->is_object()) {
+            auto& t = header[key] = nlohmann::json::object();
+            for (const char* member : {"name", "schema"})
+                if (auto m = it->find(member); m != it->end() && !m->is_structured()) t[member] = *m;
+        } else if (it != payload.end()) {
+            header[key] = nlohmann::json::array();  // the wrong type, noted as such when read
+        }
     }
-    return false;
+    auto event = payload.find("event");
+    if (event == payload.end()) return header;
+    if (!event->is_object()) {
+        header["event"] = event->is_structured() ? nlohmann::json::array() : *event;
+        return header;
+    }
+    auto& e = header["event"] = nlohmann::json::object();
+    if (auto op = event->find("op"); op != event->end()) e["op"] = op->is_structured() ? nlohmann::json::array() : *op;
+    if (auto sv = event->find("session_variables"); sv != event->end()) {
+        if (!sv->is_object()) {
+            e["session_variables"] = sv->is_structured() ? nlohmann::json::array() : *sv;
+        } else {
+            auto& s = e["session_variables"] = nlohmann::json::object();
+            for (const char* member : {"x-hasura-role", "x-hasura-user-email"})
+                if (auto m = sv->find(member); m != sv->end()) s[member] = m->is_structured() ? nlohmann::json::array() : *m;
+        }
+    }
+    return header;
 }
 
 inline std::string string_member(const nlohmann::json* obj, const char* key, const char* where, std::vector<std::string>& errors) {
@@ -137,13 +175,47 @@ inline std::string string_member(const nlohmann::json* obj, const char* key, con
 
 }  // namespace detail
 
-struct invocation_options {
-    std::string source_system = "hasura";
-    std::optional<bool> auto_load_modules;
-    std::string event_modules_directory;
-    std::string correlation_id;  // an ID the caller already knows; skips extraction
-    std::optional<uuid> source_job_id;
-};
+namespace detail {
+
+// The source columns of an invocation (table, operation, event id and time, role, email), from a payload;
+// what cannot be read is noted in info.payload_errors.
+inline void read_source_fields(const nlohmann::json& payload, invocation_info& info) {
+    auto& errors = info.payload_errors;
+    if (!payload.is_object()) {
+        errors.push_back(std::string("payload is not a JSON object but ") + payload.type_name());
+        return;
+    }
+    const auto* event = object_member(&payload, "event");
+    if (!event) errors.push_back("payload has no 'event'");
+    else if (!event->is_object()) errors.push_back("payload.event is not an object");
+    const auto* table = object_member(&payload, "table");
+    if (table && !table->is_object()) errors.push_back("payload.table is not an object");
+    info.source_table = string_member(table, "name", "payload.table", errors);
+    if (auto schema = string_member(table, "schema", "payload.table", errors); !schema.empty() && !info.source_table.empty() && schema != "public")
+        info.source_table = schema + "." + info.source_table;
+    info.source_operation = string_member(event, "op", "payload.event", errors);
+    if (auto id = string_member(&payload, "id", "payload", errors); !id.empty()) {
+        info.source_event_id = uuid::parse(id);
+        if (!info.source_event_id) errors.push_back("payload.id is not a UUID");
+    }
+    if (auto created = string_member(&payload, "created_at", "payload", errors); !created.empty()) {
+        info.source_event_time_ns = parse_iso8601(created);
+        if (!info.source_event_time_ns) errors.push_back("payload.created_at is not an ISO 8601 time");
+    }
+    const auto* session = object_member(event, "session_variables");
+    if (session && !session->is_null() && !session->is_object()) errors.push_back("payload.event.session_variables is not an object");
+    info.source_user_role = string_member(session, "x-hasura-role", "payload.event.session_variables", errors);
+    info.source_user_email = string_member(session, "x-hasura-user-email", "payload.event.session_variables", errors);
+}
+
+// The payload column: a copy bounded in string size and depth (config.max_string_bytes, max_payload_depth).
+inline void store_payload(const nlohmann::json& payload, const config& cfg, invocation_info& info) {
+    payload_limits hit;
+    info.source_event_payload = bounded_copy(payload, cfg, 0, hit);
+    note_limits(hit, cfg, info.payload_errors);
+}
+
+}  // namespace detail
 
 // Builds the immutable info of an invocation from its payload. `capture_payload` is false on the metrics path
 // and when captureHasuraPayload is off (the column then holds an empty object).
@@ -155,33 +227,8 @@ inline invocation_info read_invocation_payload(const nlohmann::json& payload, st
     info.source_system = options.source_system;
     info.auto_load_modules = options.auto_load_modules;
     info.event_modules_directory = options.event_modules_directory;
-    auto& errors = info.payload_errors;
     try {
-        if (!payload.is_object()) {
-            errors.push_back(std::string("payload is not a JSON object but ") + payload.type_name());
-        } else {
-            const auto* event = detail::object_member(&payload, "event");
-            if (!event) errors.push_back("payload has no 'event'");
-            else if (!event->is_object()) errors.push_back("payload.event is not an object");
-            const auto* table = detail::object_member(&payload, "table");
-            if (table && !table->is_object()) errors.push_back("payload.table is not an object");
-            info.source_table = detail::string_member(table, "name", "payload.table", errors);
-            if (auto schema = detail::string_member(table, "schema", "payload.table", errors); !schema.empty() && !info.source_table.empty() && schema != "public")
-                info.source_table = schema + "." + info.source_table;
-            info.source_operation = detail::string_member(event, "op", "payload.event", errors);
-            if (auto id = detail::string_member(&payload, "id", "payload", errors); !id.empty()) {
-                info.source_event_id = uuid::parse(id);
-                if (!info.source_event_id) errors.push_back("payload.id is not a UUID");
-            }
-            if (auto created = detail::string_member(&payload, "created_at", "payload", errors); !created.empty()) {
-                info.source_event_time_ns = parse_iso8601(created);
-                if (!info.source_event_time_ns) errors.push_back("payload.created_at is not an ISO 8601 time");
-            }
-            const auto* session = detail::object_member(event, "session_variables");
-            if (session && !session->is_null() && !session->is_object()) errors.push_back("payload.event.session_variables is not an object");
-            info.source_user_role = detail::string_member(session, "x-hasura-role", "payload.event.session_variables", errors);
-            info.source_user_email = detail::string_member(session, "x-hasura-user-email", "payload.event.session_variables", errors);
-        }
+        detail::read_source_fields(payload, info);
         if (!options.correlation_id.empty()) {
             info.correlation_id = options.correlation_id;
             info.correlation_from = correlation_source::explicit_id;
@@ -193,16 +240,9 @@ inline invocation_info read_invocation_payload(const nlohmann::json& payload, st
             if (info.source_user_email.empty()) info.source_user_email = std::move(c.user_email);
         }
         if (options.source_job_id) info.source_job_id = options.source_job_id;
-        if (capture_payload) {
-            if (detail::depth_exceeds(payload, cfg.max_payload_depth)) {
-                errors.push_back("payload nesting deeper than " + std::to_string(cfg.max_payload_depth) + " levels: stored truncated");
-            }
-            bool trimmed = false;
-            info.source_event_payload = detail::bounded_copy(payload, cfg, 0, trimmed);
-            if (trimmed && errors.empty()) errors.push_back("payload truncated to the configured limits");
-        }
+        if (capture_payload) detail::store_payload(payload, cfg, info);
     } catch (const std::exception& e) {
-        errors.push_back(std::string("payload could not be read: ") + e.what());
+        info.payload_errors.push_back(std::string("payload could not be read: ") + e.what());
     }
     if (info.correlation_id.empty()) {
         info.correlation_id = make_system_correlation_id(source_function.empty() ? "unknown" : source_function);

@@ -1,17 +1,29 @@
-// The asynchronous half: a bounded ring the scopes push into, and a Boost.Asio context on its own thread that
-// hands batches to the sink. The calling thread never waits on I/O and never takes a lock a sink holds.
+// The backend: a Boost.Asio context on its own thread drains the recorder's ring, turns entries into records
+// (detail/convert.hpp) and hands them in batches to each sink. The calling threads never wait on I/O and
+// never take a lock a sink holds.
+//
+// Each sink (one, or several with fanout.hpp) has a lane: its batch in flight, a backlog, its retries and its
+// counters. The ring is drained while at least one lane has room; a lane without room misses the record and
+// counts it (dropped_backlog). A plain sink's lane holds one batch, so while that sink fails the records wait
+// in the ring, and the ring's overflow is counted at the push (dropped_buffer_full).
+//
+// Every wait has a deadline: flush(timeout) and shutdown(timeout) return what was not written.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange under C++20
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
@@ -22,49 +34,130 @@
 #include <boost/asio/strand.hpp>
 
 #include "config.hpp"
-#include "detail/mpsc_ring.hpp"
-#include "detail/stamp.hpp"
+#include "correlation.hpp"
+#include "detail/clone.hpp"
+#include "detail/convert.hpp"
+#include "detail/entry.hpp"
+#include "detail/throw_state.hpp"
+#include "fanout.hpp"
 #include "records.hpp"
+#include "recorder.hpp"
 #include "sink.hpp"
+#include "stats.hpp"
 
 namespace eventscope {
 
-// Counters of one pipeline. At any quiescent moment recorded == written + dropped + pending.
-struct pipeline_stats {
-    std::uint64_t recorded = 0;        // records offered by scopes
-    std::uint64_t written = 0;         // confirmed by the sink
-    std::uint64_t dropped = 0;         // buffer_full + rejected + lost_at_shutdown
-    std::uint64_t dropped_buffer_full = 0;
-    std::uint64_t rejected = 0;        // refused by the sink for their content (dead-lettered)
-    std::uint64_t lost_at_shutdown = 0;  // still unwritable when the pipeline was destroyed
-    std::uint64_t retried = 0;         // write attempts repeated after a failure
-    std::uint64_t failed_batches = 0;  // batches that failed every attempt (kept and retried later)
-    std::uint64_t batches = 0;         // successful sink writes
-    std::size_t queue_depth = 0;       // records in the ring
-    std::size_t in_flight = 0;         // records taken from the ring, not yet confirmed
+namespace detail {
+
+// What the pipeline asks of a sink beyond write(): optional members, used when present.
+//   stats()      its own counters (postgres_sink: rows_spooled, rows_replayed, ... by name), merged into
+//                stats().sinks[i] (spooled, replayed, own)
+//   counters()   a range of (name, value) pairs, merged into stats().sinks[i].own
+//   interrupt()  called from shutdown() when its deadline passes while a write is still running
+template <class Sink>
+void merge_sink_stats(const Sink& s, sink_stats& out) {
+    if constexpr (requires { s.stats(); }) {
+        auto st = s.stats();
+#define EVENTSCOPE_SINK_COUNTER(member)                                                              \
+    if constexpr (requires { st.member; }) out.own.emplace_back(#member, static_cast<std::uint64_t>(st.member));
+        EVENTSCOPE_SINK_COUNTER(rows_written)
+        EVENTSCOPE_SINK_COUNTER(rows_rejected)
+        EVENTSCOPE_SINK_COUNTER(rows_spooled)
+        EVENTSCOPE_SINK_COUNTER(rows_replayed)
+        EVENTSCOPE_SINK_COUNTER(transactions)
+        EVENTSCOPE_SINK_COUNTER(rows_copied_direct)
+        EVENTSCOPE_SINK_COUNTER(direct_retries)
+        EVENTSCOPE_SINK_COUNTER(connects)
+        EVENTSCOPE_SINK_COUNTER(spool_bytes)
+        EVENTSCOPE_SINK_COUNTER(pending_source_links)
+#undef EVENTSCOPE_SINK_COUNTER
+        if constexpr (requires { st.rows_spooled; }) out.spooled = static_cast<std::uint64_t>(st.rows_spooled);
+        if constexpr (requires { st.rows_replayed; }) out.replayed = static_cast<std::uint64_t>(st.rows_replayed);
+    }
+    if constexpr (requires { s.counters(); })
+        for (const auto& [name, value] : s.counters()) out.own.emplace_back(std::string(name), static_cast<std::uint64_t>(value));
+}
+
+// One sink's side of the pipeline. The pipeline-thread state is touched on the strand only; the counters are
+// read by stats() from any thread.
+struct lane {
+    void* sink = nullptr;
+    write_result (*write)(void* sink, std::span<record> batch) = nullptr;
+    void (*merge_stats)(const void* sink, sink_stats& out) = nullptr;
+    void (*interrupt)(void* sink) = nullptr;
+    std::string name;
+    std::size_t room = 0;  // batch + backlog
+
+    // Pipeline thread.
+    std::vector<record> batch;
+    std::deque<record> backlog;
+    int attempt = 0;
+    bool retry_scheduled = false;
+    bool exhausted = false;  // failed every attempt; resumes at the next tick or flush
+    bool given_up = false;   // shutting down and failed every attempt: the rest is lost
+    std::unique_ptr<boost::asio::steady_timer> retry_timer;
+
+    // Any thread.
+    std::atomic<std::uint64_t> written{0}, rejected{0}, dropped_backlog{0}, lost{0}, handled{0};
+    std::atomic<std::uint64_t> retried{0}, failed_batches{0}, batches{0}, last_write_ns{0};
+    std::atomic<std::size_t> pending{0};
+    mutable std::mutex error_mutex;
     std::string last_error;
-    std::uint64_t pending() const noexcept { return queue_depth + in_flight; }
+
+    bool has_room() const noexcept { return !given_up && batch.size() + backlog.size() < room; }
+    void set_error(const std::string& message) {
+        std::lock_guard lock(error_mutex);
+        last_error = message;
+    }
 };
 
-template <sink Sink>
+template <class Sink>
+std::string sink_name() {
+    auto name = demangle(typeid(Sink).name());
+    if (auto colon = name.rfind("::"); colon != std::string::npos && name.find('<') == std::string::npos) name = name.substr(colon + 2);
+    return name;
+}
+
+}  // namespace detail
+
+template <class Sink>
 class pipeline {
+    using members = detail::sink_members<Sink>;
+
 public:
-    pipeline(Sink& sink, const config& cfg, std::size_t capacity)
-        : sink_(sink),
+    pipeline(Sink& sink, detail::recorder_core& core, const config& cfg, const correlation_config& correlation, capture level)
+        : core_(core),
           batch_size_(cfg.batch_size),
           flush_interval_(cfg.flush_interval),
           retry_attempts_(cfg.retry_attempts),
           retry_delay_(cfg.retry_delay),
-          wake_mask_((std::bit_floor(cfg.batch_size) > 64 ? 64 : std::bit_floor(cfg.batch_size)) - 1),
-          ring_(capacity),
+          shutdown_timeout_(cfg.shutdown_timeout),
+          converter_(cfg, correlation),
+          config_(cfg),
+          correlation_(correlation),
           strand_(boost::asio::make_strand(io_)),
           flush_timer_(strand_),
-          retry_timer_(strand_),
           work_(boost::asio::make_work_guard(io_)) {
         cfg.validate();
         tick_clock::instance();
-        detail::warm_up_backtrace();
-        inflight_.reserve(batch_size_);
+        converter_.set_full_capture(level == capture::full);
+        // A plain sink holds one batch (the ring is its backlog); the members of a fanout hold more, so that
+        // one failing member does not stall the others.
+        std::size_t backlog = members::size == 1 ? 0 : cfg.sink_backlog;
+        make_lanes(sink, backlog, std::make_index_sequence<members::size>());
+        core_.wake_mask = (std::bit_floor(cfg.batch_size) > 64 ? 64 : std::bit_floor(cfg.batch_size)) - 1;
+        core_.wake_threshold = cfg.batch_size;
+        core_.hooks.context = this;
+        core_.hooks.wake = [](void* self) noexcept { static_cast<pipeline*>(self)->wake(); };
+        core_.hooks.resolve = [](void* self, detail::invocation_seed& seed) noexcept {
+            detail::resolve_seed(seed, static_cast<pipeline*>(self)->correlation_);
+        };
+        core_.hooks.capture_payload = [](void* self, detail::invocation_seed& seed, const void* payload) {
+            auto* p = static_cast<pipeline*>(self);
+            detail::capture_payload(seed, *static_cast<const nlohmann::json*>(payload), p->config_, p->correlation_);
+        };
+        core_.hooks.stats = [](const void* self) { return static_cast<const pipeline*>(self)->stats(); };
+        core_.hooks.flush = [](void* self, std::chrono::milliseconds timeout) { return static_cast<pipeline*>(self)->flush(timeout); };
         schedule_tick();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -72,244 +165,467 @@ public:
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;
 
-    ~pipeline() { shutdown(); }
-
-    // Never blocks: a full ring drops the record and counts it. Takes a record or one of its alternatives,
-    // which is then built in its ring slot directly.
-    template <class Record>
-    bool push(Record&& r) noexcept {
-        std::optional<std::size_t> ticket;
-        if constexpr (std::is_same_v<std::decay_t<Record>, record>) ticket = ring_.try_emplace(std::forward<Record>(r));
-        else ticket = ring_.try_emplace(std::in_place_type<std::decay_t<Record>>, std::forward<Record>(r));
-        if (!ticket) {
-            dropped_full_.fetch_add(1, std::memory_order_relaxed);
-            return false;
-        }
-        if ((*ticket & wake_mask_) == 0 && ring_.size() >= batch_size_) wake();
-        return true;
+    ~pipeline() {
+        shutdown(shutdown_timeout_);
+        lose_ring();  // scopes that ended after the shutdown: counted, and what they own freed
+        // The retry timers hold the strand: they go before the io_context does (found by ThreadSanitizer).
+        for (auto& l : lanes_) l->retry_timer.reset();
     }
 
-    // Blocks the caller (not a detector hot path) until every record pushed before the call is written, or a
-    // batch has failed all its attempts, or the timeout passes. Returns whether everything was written.
-    bool flush(std::chrono::milliseconds timeout = std::chrono::hours(24)) {
-        if (std::this_thread::get_id() == thread_.get_id() || stopped_.load()) return false;
+    // Blocks the caller (not a detector hot path) until every record recorded before the call is written by
+    // every sink, or a batch has failed all its attempts, or the timeout passes.
+    flush_result flush(std::chrono::milliseconds timeout) {
+        if (std::this_thread::get_id() == thread_.get_id() || stopped_.load()) return unwritten_since(core_.ring.pushed(), false);
+        auto target = core_.ring.pushed();
         auto done = std::make_shared<std::promise<bool>>();
         auto result = done->get_future();
-        auto target = ring_.pushed();
         boost::asio::post(strand_, [this, done, target] {
-            waiters_.push_back({target, done});
+            waiters_.push_back({target, losses(), done});
+            resume_exhausted();
             drain();
         });
-        if (result.wait_for(timeout) != std::future_status::ready) return false;
-        return result.get();
+        if (result.wait_for(timeout) != std::future_status::ready) return unwritten_since(target, true);
+        if (result.get()) return {};
+        return unwritten_since(target, false);
     }
 
-    // Drains what can be written, then stops the thread. Whatever could not be written is counted as lost.
-    void shutdown() {
-        if (stopped_.exchange(true)) return;
+    // Writes what it can until `timeout`, then stops the thread. Whatever is still unwritten then is counted
+    // as lost (lost_at_shutdown) and reported. A sink write already running when the deadline passes is
+    // interrupted if the sink can be (an `interrupt()` member), else awaited (bounded by the sink's own timeouts).
+    flush_result shutdown(std::chrono::milliseconds timeout) {
+        if (stopped_.exchange(true)) return shutdown_result_;
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto target = core_.ring.pushed();
         auto done = std::make_shared<std::promise<bool>>();
         auto finished = done->get_future();
-        boost::asio::post(strand_, [this, done] {
+        boost::asio::post(strand_, [this, done, target, deadline] {
             stopping_ = true;
-            waiters_.push_back({ring_.pushed(), done});
+            deadline_ = deadline;
+            waiters_.push_back({target, losses(), done});
+            resume_exhausted();
             drain();
         });
-        finished.wait();
-        boost::asio::post(strand_, [this] {
-            flush_timer_.cancel();
-            retry_timer_.cancel();
-            work_.reset();
-        });
+        bool in_time = finished.wait_until(deadline) == std::future_status::ready;
+        auto lost_before = lost_total();
+        boost::asio::post(strand_, [this] { abort(); });
+        if (!in_time) interrupt_sinks();
         thread_.join();
-        // Pushes that raced with shutdown: nobody will write them.
-        record leftover;
-        while (ring_.try_pop(leftover)) lost_at_shutdown_.fetch_add(1, std::memory_order_relaxed);
-        lost_at_shutdown_.fetch_add(inflight_.size(), std::memory_order_relaxed);
-        inflight_.clear();
-        inflight_size_.store(0);
+        // Pushes that raced with the end: nobody will write them.
+        lose_ring();
+        flush_result r;
+        auto lost_now = lost_total();
+        r.complete = in_time && finished.get() && lost_now == 0;
+        r.timed_out = !in_time || deadline_passed_;
+        r.unwritten = lost_now;
+        r.last_error = last_error();
+        (void)lost_before;
+        shutdown_result_ = r;
+        return r;
     }
 
     pipeline_stats stats() const {
         pipeline_stats s;
-        // The pipeline thread moves records between the ring, the in-flight batch and the written count inside
-        // an odd `accounting_` window: retry until a read saw none, so the counters agree with each other.
+        s.capacity = core_.ring.capacity();
+        s.sinks.resize(lanes_.size());
+        // The pipeline thread moves records between the ring, the lanes and the written counts inside an odd
+        // `accounting_` window: retry until a read saw none, so that the counters agree with each other.
         for (;;) {
             auto before = accounting_.load(std::memory_order_seq_cst);
             if (before & 1) {
                 std::this_thread::yield();
                 continue;
             }
-            // The sink's side first, so that a concurrent push can only make `recorded` larger, never smaller.
-            s.written = written_.load(std::memory_order_seq_cst);
-            s.rejected = rejected_.load(std::memory_order_seq_cst);
-            s.lost_at_shutdown = lost_at_shutdown_.load(std::memory_order_seq_cst);
-            s.in_flight = inflight_size_.load(std::memory_order_seq_cst);
-            s.queue_depth = ring_.size();
-            s.dropped_buffer_full = dropped_full_.load(std::memory_order_seq_cst);
-            s.recorded = ring_.pushed() + s.dropped_buffer_full;
+            // The sinks' side first, so that a concurrent push can only make `recorded` larger, never smaller.
+            for (std::size_t i = 0; i < lanes_.size(); ++i) {
+                const auto& l = *lanes_[i];
+                auto& o = s.sinks[i];
+                o.written = l.written.load(std::memory_order_seq_cst);
+                o.rejected = l.rejected.load(std::memory_order_seq_cst);
+                o.dropped_backlog = l.dropped_backlog.load(std::memory_order_seq_cst);
+                o.lost_at_shutdown = l.lost.load(std::memory_order_seq_cst);
+                o.pending = l.pending.load(std::memory_order_seq_cst);
+            }
+            s.queue_depth = core_.ring.size();
+            s.dropped_buffer_full = core_.dropped_full.load(std::memory_order_seq_cst);
+            s.recorded = core_.ring.pushed() + s.dropped_buffer_full;
             if (accounting_.load(std::memory_order_seq_cst) == before) break;
         }
-        s.dropped = s.dropped_buffer_full + s.rejected + s.lost_at_shutdown;
-        s.retried = retried_.load(std::memory_order_relaxed);
-        s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
-        s.batches = batches_.load(std::memory_order_relaxed);
-        std::lock_guard lock(error_mutex_);
-        s.last_error = last_error_;
+        for (std::size_t i = 0; i < lanes_.size(); ++i) {
+            const auto& l = *lanes_[i];
+            auto& o = s.sinks[i];
+            o.name = l.name;
+            o.retried = l.retried.load(std::memory_order_relaxed);
+            o.failed_batches = l.failed_batches.load(std::memory_order_relaxed);
+            o.batches = l.batches.load(std::memory_order_relaxed);
+            o.last_write_ns = l.last_write_ns.load(std::memory_order_relaxed);
+            {
+                std::lock_guard lock(l.error_mutex);
+                o.last_error = l.last_error;
+            }
+            if (l.merge_stats) l.merge_stats(l.sink, o);
+        }
+        const auto& first = s.sinks.front();
+        s.written = first.written;
+        s.rejected = first.rejected;
+        s.lost_at_shutdown = first.lost_at_shutdown;
+        s.dropped_backlog = first.dropped_backlog;
+        s.dropped = s.dropped_buffer_full + first.dropped();
+        s.in_flight = first.pending;
+        s.retried = first.retried;
+        s.failed_batches = first.failed_batches;
+        s.batches = first.batches;
+        s.spooled = first.spooled;
+        s.replayed = first.replayed;
+        s.last_write_ns = first.last_write_ns;
+        s.last_error = first.last_error;
+        for (const auto& o : s.sinks)
+            if (s.last_error.empty()) s.last_error = o.last_error;
+        s.correlation = converter_.counts();
         return s;
     }
 
-    std::size_t capacity() const noexcept { return ring_.capacity(); }
+    std::size_t capacity() const noexcept { return core_.ring.capacity(); }
 
 private:
     struct flush_waiter {
         std::size_t target;
+        std::uint64_t losses_at_start;
         std::shared_ptr<std::promise<bool>> done;
     };
 
+    template <std::size_t... I>
+    void make_lanes(Sink& sink, std::size_t backlog, std::index_sequence<I...>) {
+        (add_lane(members::template get<I>(sink), backlog), ...);
+    }
+    template <class Member>
+    void add_lane(Member& member, std::size_t backlog) {
+        static_assert(eventscope::sink<Member>, "every sink must satisfy the sink concept (sink.hpp)");
+        auto l = std::make_unique<detail::lane>();
+        l->sink = &member;
+        l->write = [](void* s, std::span<record> batch) { return static_cast<Member*>(s)->write(batch); };
+        l->merge_stats = [](const void* s, sink_stats& out) { detail::merge_sink_stats(*static_cast<const Member*>(s), out); };
+        if constexpr (requires(Member& m) { m.interrupt(); }) l->interrupt = [](void* s) { static_cast<Member*>(s)->interrupt(); };
+        l->name = detail::sink_name<Member>();
+        l->room = batch_size_ + backlog;
+        l->batch.reserve(batch_size_);
+        l->retry_timer = std::make_unique<boost::asio::steady_timer>(strand_);
+        lanes_.push_back(std::move(l));
+    }
+
     void wake() noexcept {
-        if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
         try {
             boost::asio::post(strand_, [this] {
-                wake_pending_.store(false, std::memory_order_release);
+                core_.wake_pending.store(false, std::memory_order_release);
                 drain();
             });
         } catch (...) {
-            wake_pending_.store(false);  // the next timer tick drains instead
+            core_.wake_pending.store(false);  // the next timer tick drains instead
         }
     }
 
     void schedule_tick() {
         flush_timer_.expires_after(flush_interval_);
         flush_timer_.async_wait(boost::asio::bind_executor(strand_, [this](const boost::system::error_code& ec) {
-            if (ec || stopping_) return;
+            if (ec || aborted_) return;
+            resume_exhausted();
             drain();
             schedule_tick();
         }));
     }
 
-    // Runs on the strand only.
-    void drain() {
-        if (retry_scheduled_) return;  // the retry timer resumes the drain
-        tick_clock::instance().refine();
-        for (;;) {
-            if (inflight_.empty()) {
-                record r;
-                for (;;) {
-                    accounting_.fetch_add(1, std::memory_order_seq_cst);
-                    bool taken = inflight_.size() < batch_size_ && ring_.try_pop(r);
-                    if (taken) inflight_size_.store(inflight_.size() + 1, std::memory_order_seq_cst);
-                    accounting_.fetch_add(1, std::memory_order_seq_cst);
-                    if (!taken) break;
-                    detail::stamp(r, tick_clock::instance(), invocations_);
-                    inflight_.push_back(std::move(r));
-                }
-                if (inflight_.empty()) break;
+    // A lane that failed all its attempts tries again at the next tick or flush (a new round of attempts).
+    void resume_exhausted() {
+        for (auto& l : lanes_)
+            if (l->exhausted) {
+                l->exhausted = false;
+                l->retry_scheduled = false;
+                l->retry_timer->cancel();
             }
-            if (!write_inflight()) return;
-        }
-        // Records whose slots were claimed but not yet published: look again shortly.
-        if (!waiters_.empty() && ring_.popped() < waiters_.front().target) {
-            boost::asio::post(strand_, [this] { drain(); });
-            return;
-        }
-        complete_waiters(true);
     }
 
-    // Returns true when the batch left (written or rejected); false when it failed and is kept or given up.
-    bool write_inflight() {
+    bool any_room() const noexcept {
+        for (const auto& l : lanes_)
+            if (l->has_room()) return true;
+        return false;
+    }
+
+    // Runs on the strand only. Under sustained load there is always more to drain: after a few rounds it lets
+    // the other handlers run (a shutdown's abort, timers) and continues behind them.
+    void drain() {
+        if (aborted_) return;
+        tick_clock::instance().refine();
+        for (int round = 0; round < 8; ++round) {
+            bool progressed = fill();
+            for (auto& l : lanes_) progressed = write_ready(*l) || progressed;
+            complete_waiters();
+            if (!progressed) {
+                // Records whose slots were claimed but not yet published: look again shortly.
+                if (!waiters_.empty() && any_room() && core_.ring.popped() < waiters_.front().target)
+                    boost::asio::post(strand_, [this] { drain(); });
+                return;
+            }
+        }
+        boost::asio::post(strand_, [this] { drain(); });
+    }
+
+    // Moves entries from the ring into the lanes with room, as records.
+    bool fill() {
+        bool moved = false;
+        detail::entry e;
+        for (std::size_t taken_now = 0; taken_now < 4 * batch_size_ && any_room(); ++taken_now) {
+            std::uint64_t receivers = 0;  // bit i: lane i takes the record
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
+            bool taken = core_.ring.try_pop(e);
+            if (taken) {
+                for (std::size_t i = 0; i < lanes_.size(); ++i) {
+                    auto& l = *lanes_[i];
+                    if (l.given_up) {
+                        l.lost.fetch_add(1, std::memory_order_seq_cst);
+                        l.handled.fetch_add(1, std::memory_order_seq_cst);
+                    } else if (l.has_room()) {
+                        l.pending.fetch_add(1, std::memory_order_seq_cst);
+                        receivers |= std::uint64_t{1} << i;
+                    } else {
+                        l.dropped_backlog.fetch_add(1, std::memory_order_seq_cst);
+                        l.handled.fetch_add(1, std::memory_order_seq_cst);
+                    }
+                }
+            }
+            accounting_.fetch_add(1, std::memory_order_seq_cst);
+            if (!taken) break;
+            moved = true;
+            record r;
+            try {
+                converter_.convert(e, r);
+            } catch (...) {
+                // Out of memory turning it into a record: it cannot be written; counted as refused.
+                reject_for(receivers);
+                continue;
+            }
+            distribute(std::move(r), receivers);
+        }
+        return moved;
+    }
+
+    void distribute(record&& r, std::uint64_t receivers) {
+        std::size_t last = lanes_.size();
+        for (std::size_t i = lanes_.size(); i-- > 0;)
+            if (receivers & (std::uint64_t{1} << i)) {
+                last = i;
+                break;
+            }
+        for (std::size_t i = 0; i < lanes_.size(); ++i) {
+            if (!(receivers & (std::uint64_t{1} << i))) continue;
+            if (i == last) lanes_[i]->backlog.push_back(std::move(r));
+            else lanes_[i]->backlog.push_back(detail::clone(r));
+        }
+    }
+
+    void reject_for(std::uint64_t receivers) {
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+        for (std::size_t i = 0; i < lanes_.size(); ++i)
+            if (receivers & (std::uint64_t{1} << i)) {
+                lanes_[i]->pending.fetch_sub(1, std::memory_order_seq_cst);
+                lanes_[i]->rejected.fetch_add(1, std::memory_order_seq_cst);
+                lanes_[i]->handled.fetch_add(1, std::memory_order_seq_cst);
+            }
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+    }
+
+    // Writes the lane's batch if it may write now; true when a batch left.
+    bool write_ready(detail::lane& l) {
+        if (l.retry_scheduled || l.given_up) return false;
+        if (l.batch.empty()) {
+            while (!l.backlog.empty() && l.batch.size() < batch_size_) {
+                l.batch.push_back(std::move(l.backlog.front()));
+                l.backlog.pop_front();
+            }
+        }
+        if (l.batch.empty()) return false;
+        return write(l);
+    }
+
+    bool write(detail::lane& l) {
         write_result result;
+        auto t0 = std::chrono::steady_clock::now();
         try {
-            result = sink_.write(std::span<record>(inflight_));
+            result = l.write(l.sink, std::span<record>(l.batch));
         } catch (const std::exception& e) {
             result = write_result::failure(std::string("sink threw: ") + e.what());
         } catch (...) {
             result = write_result::failure("sink threw a non-standard exception");
         }
+        l.last_write_ns.store(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
+                              std::memory_order_relaxed);
         if (result.ok) {
-            auto n = inflight_.size();
+            auto n = l.batch.size();
+            auto rejected = std::min(result.rejected, n);
             accounting_.fetch_add(1, std::memory_order_seq_cst);
-            rejected_.fetch_add(result.rejected, std::memory_order_seq_cst);
-            written_.fetch_add(n - result.rejected, std::memory_order_seq_cst);
-            inflight_size_.store(0, std::memory_order_seq_cst);
+            l.rejected.fetch_add(rejected, std::memory_order_seq_cst);
+            l.written.fetch_add(n - rejected, std::memory_order_seq_cst);
+            l.pending.fetch_sub(n, std::memory_order_seq_cst);
+            l.handled.fetch_add(n, std::memory_order_seq_cst);
             accounting_.fetch_add(1, std::memory_order_seq_cst);
-            batches_.fetch_add(1, std::memory_order_relaxed);
-            inflight_.clear();
-            attempt_ = 0;
-            if (!result.error.empty()) set_error(result.error);
+            l.batches.fetch_add(1, std::memory_order_relaxed);
+            l.batch.clear();
+            l.attempt = 0;
+            if (!result.error.empty()) l.set_error(result.error);
             return true;
         }
-        set_error(result.error);
-        if (attempt_ < retry_attempts_) {
-            ++attempt_;
-            retried_.fetch_add(1, std::memory_order_relaxed);
-            retry_scheduled_ = true;
-            retry_timer_.expires_after(retry_delay_);
-            retry_timer_.async_wait(boost::asio::bind_executor(strand_, [this](const boost::system::error_code&) {
-                retry_scheduled_ = false;
+        l.set_error(result.error);
+        auto now = std::chrono::steady_clock::now();
+        bool before_deadline = !stopping_ || now < deadline_;
+        if (!before_deadline) deadline_passed_ = true;
+        if (l.attempt < retry_attempts_ && before_deadline) {
+            ++l.attempt;
+            l.retried.fetch_add(1, std::memory_order_relaxed);
+            l.retry_scheduled = true;
+            auto delay = std::chrono::duration_cast<std::chrono::steady_clock::duration>(retry_delay_);
+            if (stopping_) delay = std::min(delay, std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline_ - now));
+            l.retry_timer->expires_after(delay);
+            l.retry_timer->async_wait(boost::asio::bind_executor(strand_, [this, &l](const boost::system::error_code& ec) {
+                if (ec || aborted_) return;
+                l.retry_scheduled = false;
                 drain();
             }));
             return false;
         }
-        failed_batches_.fetch_add(1, std::memory_order_relaxed);
-        attempt_ = 0;
+        l.failed_batches.fetch_add(1, std::memory_order_relaxed);
+        l.attempt = 0;
         if (stopping_) {
-            // The sink stays unavailable through shutdown: count everything that is left as lost, loudly.
-            record r;
-            std::size_t lost = 0;
-            accounting_.fetch_add(1, std::memory_order_seq_cst);
-            while (ring_.try_pop(r)) ++lost;
-            lost += inflight_.size();
-            lost_at_shutdown_.fetch_add(lost, std::memory_order_seq_cst);
-            inflight_size_.store(0, std::memory_order_seq_cst);
-            accounting_.fetch_add(1, std::memory_order_seq_cst);
-            inflight_.clear();
-            std::fprintf(stderr, "eventscope: %zu records lost at shutdown, the sink kept failing: %s\n", lost, result.error.c_str());
+            // The sink stays unavailable through shutdown: everything it has left is lost, loudly.
+            auto lost = give_up(l);
+            std::fprintf(stderr, "eventscope: %s: %zu records lost at shutdown, the sink kept failing: %s\n", l.name.c_str(), lost,
+                         result.error.c_str());
+        } else {
+            l.exhausted = true;
+            l.retry_scheduled = true;  // until the next tick or flush
         }
-        complete_waiters(false);
+        fail_waiters();
         return false;
     }
 
-    void complete_waiters(bool drained) {
-        for (auto& w : waiters_) w.done->set_value(drained);
+    std::size_t give_up(detail::lane& l) {
+        std::size_t lost = l.batch.size() + l.backlog.size();
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+        l.lost.fetch_add(lost, std::memory_order_seq_cst);
+        l.pending.fetch_sub(lost, std::memory_order_seq_cst);
+        l.handled.fetch_add(lost, std::memory_order_seq_cst);
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+        l.batch.clear();
+        l.backlog.clear();
+        l.given_up = true;
+        return lost;
+    }
+
+    std::uint64_t min_handled() const noexcept {
+        std::uint64_t m = ~std::uint64_t{0};
+        for (const auto& l : lanes_) m = std::min(m, l->handled.load(std::memory_order_acquire));
+        return m;
+    }
+    std::uint64_t losses() const noexcept {
+        std::uint64_t n = core_.dropped_full.load(std::memory_order_relaxed);
+        for (const auto& l : lanes_) n += l->dropped_backlog.load(std::memory_order_relaxed) + l->lost.load(std::memory_order_relaxed);
+        return n;
+    }
+    std::uint64_t lost_total() const noexcept {
+        std::uint64_t n = 0;
+        for (const auto& l : lanes_) n += l->lost.load(std::memory_order_relaxed);
+        return n;
+    }
+
+    void complete_waiters() {
+        auto handled = min_handled();
+        auto now_losses = losses();
+        std::erase_if(waiters_, [&](const flush_waiter& w) {
+            if (handled < w.target) return false;
+            w.done->set_value(now_losses == w.losses_at_start);
+            return true;
+        });
+    }
+    void fail_waiters() {
+        for (auto& w : waiters_) w.done->set_value(false);
         waiters_.clear();
     }
 
-    void set_error(const std::string& message) {
-        std::lock_guard lock(error_mutex_);
-        last_error_ = message;
+    flush_result unwritten_since(std::size_t target, bool timed_out) const {
+        flush_result r;
+        r.complete = false;
+        r.timed_out = timed_out;
+        auto handled = min_handled();
+        r.unwritten = target > handled ? target - handled : 0;
+        r.last_error = last_error();
+        return r;
+    }
+    std::string last_error() const {
+        for (const auto& l : lanes_) {
+            std::lock_guard lock(l->error_mutex);
+            if (!l->last_error.empty()) return l->last_error;
+        }
+        return {};
     }
 
-    Sink& sink_;
+    // The deadline passed (or everything was written): stop, and count what is left as lost.
+    void abort() {
+        aborted_ = true;
+        flush_timer_.cancel();
+        for (auto& l : lanes_) {
+            l->retry_timer->cancel();
+            if (!l->given_up) {
+                auto lost = give_up(*l);
+                if (lost > 0)
+                    std::fprintf(stderr, "eventscope: %s: %zu records not written before the shutdown deadline: %s\n", l->name.c_str(), lost,
+                                 l->last_error.c_str());
+            }
+        }
+        fail_waiters();
+        work_.reset();
+    }
+    void interrupt_sinks() {
+        for (auto& l : lanes_)
+            if (l->interrupt) l->interrupt(l->sink);
+    }
+    void lose_ring() {
+        detail::entry e;
+        std::size_t n = 0;
+        while (core_.ring.try_pop(e)) {
+            detail::entry_converter::discard(e);
+            ++n;
+        }
+        if (n == 0) return;
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+        for (auto& l : lanes_) {
+            l->lost.fetch_add(n, std::memory_order_seq_cst);
+            l->handled.fetch_add(n, std::memory_order_seq_cst);
+        }
+        accounting_.fetch_add(1, std::memory_order_seq_cst);
+    }
+
+    detail::recorder_core& core_;
     const std::size_t batch_size_;
     const std::chrono::milliseconds flush_interval_;
     const int retry_attempts_;
     const std::chrono::milliseconds retry_delay_;
-    const std::size_t wake_mask_;
-    detail::mpsc_ring<record> ring_;
+    const std::chrono::milliseconds shutdown_timeout_;
+    detail::entry_converter converter_;
+    const config& config_;
+    const correlation_config& correlation_;
 
-    alignas(detail::cache_line) std::atomic<std::uint64_t> dropped_full_{0};
-    alignas(detail::cache_line) std::atomic<bool> wake_pending_{false};
-    alignas(detail::cache_line) std::atomic<std::uint64_t> written_{0};
-    std::atomic<std::uint64_t> rejected_{0}, lost_at_shutdown_{0}, retried_{0}, failed_batches_{0}, batches_{0};
-    std::atomic<std::size_t> inflight_size_{0};
-    std::atomic<std::uint64_t> accounting_{0};  // odd while the pipeline thread moves records between counters
+    std::vector<std::unique_ptr<detail::lane>> lanes_;
+    alignas(detail::cache_line) std::atomic<std::uint64_t> accounting_{0};  // odd while records move between counters
     std::atomic<bool> stopped_{false};
+    flush_result shutdown_result_;
 
     // Pipeline-thread state.
-    std::vector<record> inflight_;
-    detail::invocation_index invocations_;
     std::vector<flush_waiter> waiters_;
-    int attempt_ = 0;
-    bool retry_scheduled_ = false;
     bool stopping_ = false;
-
-    mutable std::mutex error_mutex_;  // only between the pipeline thread and stats() readers
-    std::string last_error_;
+    bool aborted_ = false;
+    bool deadline_passed_ = false;  // a sink gave up because shutdown's deadline passed (read after join)
+    std::chrono::steady_clock::time_point deadline_{};
 
     boost::asio::io_context io_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::steady_timer flush_timer_;
-    boost::asio::steady_timer retry_timer_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     std::thread thread_;
 };

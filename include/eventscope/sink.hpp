@@ -1,5 +1,7 @@
 // The sink contract. A sink's `write` is only ever called from the pipeline's own thread, one batch at a time,
 // so a sink needs no locking of its own for writing; the calling (detector) threads never touch a sink.
+// Optional members the pipeline uses when present (pipeline.hpp): `stats()` (its own counters, merged into
+// the observer's stats), `counters()` (named counters), `interrupt()` (cut a write short at shutdown).
 #pragma once
 
 #include <concepts>
@@ -31,3 +33,6 @@ concept sink = requires(S& s, std::span<record> batch) {
 };
 
 }  // namespace eventscope
+
+// A file that includes a sink defines an observer: the backend comes with it.
+#include "observer.hpp"

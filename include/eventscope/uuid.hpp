@@ -6,10 +6,11 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
+
+#include <sys/random.h>
+#include <time.h>
 
 namespace eventscope {
 
@@ -83,6 +84,9 @@ namespace detail {
 // splitmix64: tiny, fast, statistically good enough for the random bits of an identifier.
 struct uuid_random {
     std::uint64_t state;
+    // The last coarse clock reading and the tick it was taken at (see unix_ms_now).
+    std::uint64_t cached_ms = 0;
+    std::int64_t cached_at = 0;
     std::uint64_t next() noexcept {
         std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -91,13 +95,20 @@ struct uuid_random {
     }
 };
 
-inline uuid_random& thread_uuid_random() {
+inline std::uint64_t thread_seed() noexcept {
+    std::uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+        // No entropy yet (early boot): the clock and this thread's stack address still separate threads.
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&ts);
+    }
+    return seed;
+}
+
+inline uuid_random& thread_uuid_random() noexcept {
     // Seeded once per thread (one getrandom call then); every later id is syscall-free.
-    thread_local uuid_random rng{[] {
-        std::random_device device;
-        std::uint64_t seed = (std::uint64_t{device()} << 32) ^ device();
-        return seed ^ std::hash<std::thread::id>{}(std::this_thread::get_id());
-    }()};
+    thread_local uuid_random rng{thread_seed()};
     return rng;
 }
 
@@ -110,8 +121,7 @@ inline std::uint64_t coarse_unix_ms() noexcept {
 
 }  // namespace detail
 
-inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept {
-    auto& rng = detail::thread_uuid_random();
+inline uuid make_uuid_v7(std::uint64_t unix_ms, detail::uuid_random& rng) noexcept {
     std::uint64_t a = rng.next(), b = rng.next();
     // 48-bit milliseconds, version 7, 12 random bits | variant 10, 62 random bits; stored big-endian.
     std::uint64_t high = (unix_ms << 16) | 0x7000u | (a & 0x0FFFu);
@@ -124,7 +134,21 @@ inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept {
     return u;
 }
 
+inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept { return make_uuid_v7(unix_ms, detail::thread_uuid_random()); }
+
 inline uuid new_uuid() noexcept { return make_uuid_v7(detail::coarse_unix_ms()); }
+
+// The same, on the hot path: the scope has just read the tick counter, and the coarse clock (itself only as
+// fine as the kernel's tick) is read again only when 2^20 ticks (under a millisecond at >= 1 GHz) have passed
+// since this thread last read it.
+inline uuid new_uuid_at(std::int64_t tick) noexcept {
+    auto& rng = detail::thread_uuid_random();
+    if (static_cast<std::uint64_t>(tick - rng.cached_at) >= (std::uint64_t{1} << 20)) {
+        rng.cached_ms = detail::coarse_unix_ms();
+        rng.cached_at = tick;
+    }
+    return make_uuid_v7(rng.cached_ms, rng);
+}
 
 // A random (v4) UUID, for generated correlation IDs where time order does not matter.
 inline uuid new_random_uuid() noexcept {

@@ -150,24 +150,20 @@ BOOST_AUTO_TEST_CASE(a_sink_down_at_shutdown_is_reported_as_lost_not_silent) {
     auto cfg = fast_config();
     cfg.retry_attempts = 1;
     cfg.retry_delay = 1ms;
-    eventscope::pipeline_stats final_stats;
-    {
-        eventscope::memory_sink sink;
-        sink.fail_next_writes(1000);
-        eventscope::pipeline<eventscope::memory_sink> p(sink, cfg, 1024);
-        for (int i = 0; i < 3; ++i) {
-            eventscope::invocation_record r;
-            r.id = eventscope::new_uuid();
-            r.info = std::make_shared<eventscope::invocation_info>();
-            p.push(std::move(r));
-        }
-        p.shutdown();
-        final_stats = p.stats();
+    full_observer obs(cfg);
+    obs.sink().fail_next_writes(1000);
+    for (int i = 0; i < 3; ++i) {
+        EVENTSCOPE_INVOCATION(obs, inv, json::object(), "load");
     }
-    BOOST_TEST(final_stats.recorded == 3u);
-    BOOST_TEST(final_stats.lost_at_shutdown == 3u);
-    BOOST_TEST(final_stats.dropped == 3u);
-    BOOST_TEST(final_stats.written == 0u);
+    auto result = obs.shutdown();
+    BOOST_TEST(!result);
+    BOOST_TEST(result.unwritten == 6u);
+    auto s = obs.stats();
+    BOOST_TEST(s.recorded == 6u);
+    BOOST_TEST(s.lost_at_shutdown == 6u);
+    BOOST_TEST(s.dropped == 6u);
+    BOOST_TEST(s.written == 0u);
+    BOOST_TEST(s.last_error.find("failure injected") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,6 +20,27 @@ static_assert(std::is_empty_v<off_event> && std::is_trivially_destructible_v<off
 static_assert(std::is_empty_v<off_job> && std::is_trivially_destructible_v<off_job>);
 static_assert(test_support::full_observer::capture_level == eventscope::capture::full);
 
+// Every level's scope types offer the same members (scope_concepts.hpp): detector code compiles at any level.
+using eventscope::capture;
+static_assert(eventscope::job_scope_type<eventscope::basic_job<capture::off>> && eventscope::job_scope_type<eventscope::basic_job<capture::metrics>> &&
+              eventscope::job_scope_type<eventscope::basic_job<capture::full>>);
+static_assert(eventscope::event_scope_type<eventscope::basic_event<capture::off>> &&
+              eventscope::event_scope_type<eventscope::basic_event<capture::metrics>> &&
+              eventscope::event_scope_type<eventscope::basic_event<capture::full>>);
+static_assert(eventscope::invocation_scope_type<eventscope::basic_invocation<capture::off>> &&
+              eventscope::invocation_scope_type<eventscope::basic_invocation<capture::metrics>> &&
+              eventscope::invocation_scope_type<eventscope::basic_invocation<capture::full>>);
+static_assert(eventscope::recorder_type<eventscope::basic_recorder<capture::off>> &&
+              eventscope::recorder_type<eventscope::basic_recorder<capture::metrics>> &&
+              eventscope::recorder_type<eventscope::basic_recorder<capture::full>>);
+// The scope types do not depend on the sink: observers with different sinks hand out the same types.
+static_assert(std::is_same_v<decltype(std::declval<test_support::full_observer&>().invocation(nlohmann::json{}, "f")),
+                             decltype(std::declval<eventscope::observer<eventscope::options<eventscope::json_lines_sink>>&>().invocation(
+                                 nlohmann::json{}, "f"))>);
+static_assert(std::is_base_of_v<eventscope::recorder, test_support::full_observer>);
+static_assert(std::is_same_v<eventscope::job, eventscope::basic_job<eventscope::default_capture>>);
+static_assert(std::is_same_v<eventscope::null_job_scope, eventscope::basic_job<capture::off>>);
+
 BOOST_AUTO_TEST_SUITE(policies)
 
 BOOST_AUTO_TEST_CASE(capture_off_scopes_are_empty_types) {
@@ -43,6 +64,49 @@ BOOST_AUTO_TEST_CASE(capture_off_macros_compile_and_record_nothing) {
     }
     BOOST_TEST(evaluated == 1);  // detected() still returns its argument: detector logic is unchanged
     BOOST_TEST(obs.stats().recorded == 0u);
+}
+
+namespace {
+// Detector code written against the plain names, as a module would be.
+bool detect_and_run(eventscope::event& ev, bool yes) {
+    if (!ev.detected(yes)) return false;
+    EVENTSCOPE_JOB(ev, job, "from_a_function");
+    job.set_result({{"ok", true}});
+    return true;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(functions_take_the_plain_scope_names_whatever_the_sink) {
+    test_support::full_observer memory(test_support::fast_config());
+    eventscope::recorder& rec = memory;
+    {
+        EVENTSCOPE_INVOCATION(rec, inv, test_support::hasura_event(), "db-orders");
+        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
+        BOOST_TEST(detect_and_run(ev, true));
+    }
+    BOOST_TEST(rec.flush());
+    BOOST_TEST(rec.stats().written == 7u);
+    BOOST_TEST(memory.sink().final_rows("job_executions").at(0)["result"] == nlohmann::json({{"ok", true}}));
+}
+
+BOOST_AUTO_TEST_CASE(without_throw_capture_fail_e_keeps_type_and_message) {
+    test_support::full_observer obs(test_support::fast_config());
+    {
+        EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
+        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
+        ev.detected(true);
+        EVENTSCOPE_JOB(ev, job, "charge");
+        try {
+            throw std::out_of_range("no such card");
+        } catch (const std::exception& e) {
+            job.fail(e);
+        }
+    }
+    BOOST_REQUIRE(obs.flush());
+    auto job = obs.sink().final_rows("job_executions").at(0);
+    BOOST_TEST(job["status"] == "failed");
+    BOOST_TEST(job["error_type"] == "std::out_of_range");
+    BOOST_TEST(job["error_message"] == "no such card");
 }
 
 BOOST_AUTO_TEST_CASE(buffer_capacity_comes_from_the_policy) {

@@ -1,5 +1,6 @@
 #include <eventscope/eventscope.hpp>
 #include <eventscope/sinks/json_lines_sink.hpp>
+#include <nlohmann/json.hpp>
 
 int main() {
     eventscope::observer<eventscope::options<eventscope::json_lines_sink>> obs;

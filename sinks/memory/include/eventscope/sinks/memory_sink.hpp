@@ -22,7 +22,7 @@ namespace eventscope {
 class memory_sink {
 public:
     write_result write(std::span<record> batch) {
-        if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+        if (auto delay = std::chrono::milliseconds(delay_ms_.load()); delay.count() > 0) std::this_thread::sleep_for(delay);
         if (fail_next_.load() > 0) {
             fail_next_.fetch_sub(1);
             return write_result::failure("memory_sink: failure injected by the test");
@@ -35,7 +35,7 @@ public:
 
     // The next `n` writes fail (the pipeline must retry them).
     void fail_next_writes(int n) { fail_next_.store(n); }
-    void set_write_delay(std::chrono::milliseconds d) { delay_ = d; }
+    void set_write_delay(std::chrono::milliseconds d) { delay_ms_.store(d.count()); }
 
     // All written records as rows (see row_json.hpp), in write order.
     std::vector<nlohmann::json> rows() const {
@@ -81,7 +81,7 @@ private:
     std::vector<record> records_;
     std::vector<std::size_t> batch_sizes_;
     std::atomic<int> fail_next_{0};
-    std::chrono::milliseconds delay_{0};
+    std::atomic<std::chrono::milliseconds::rep> delay_ms_{0};  // set by the test thread, read by the pipeline's
 };
 
 }  // namespace eventscope

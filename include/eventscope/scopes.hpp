@@ -22,6 +22,7 @@
 #include "detail/log_target.hpp"
 #include "detail/throw_state.hpp"
 #include "detail/tick.hpp"
+#include "detail/unwinding.hpp"
 #include "policy.hpp"
 #include "recorder.hpp"
 #include "status.hpp"
@@ -43,11 +44,11 @@ inline const char* const no_throw_capture_message =
 template <bool Full>
 class exit_watch {
 public:
-    exit_watch() noexcept : uncaught_(std::uncaught_exceptions()) {
+    exit_watch() noexcept : uncaught_(uncaught_exceptions()) {
         if constexpr (Full)
             if (throw_capture_installed().load(std::memory_order_relaxed)) sequence_ = thread_throw_state().sequence;
     }
-    bool unwinding() const noexcept { return std::uncaught_exceptions() > uncaught_; }
+    bool unwinding() const noexcept { return uncaught_exceptions() > uncaught_; }
 
     // The error of a scope left by an exception (full capture).
     std::unique_ptr<error_note> error(bool with_stack) const {

@@ -508,7 +508,7 @@ private:
     }
 
     detail::job_extras& extras() {
-        if (!extras_) extras_ = std::make_unique<detail::job_extras>();
+        if (!extras_) extras_.reset(new detail::job_extras);  // default-initialized: no zeroing of its in-place buffers
         return *extras_;
     }
 

@@ -103,7 +103,7 @@ if [ -n "$before" ]; then
     exe="$bin/eventscope_micro"; [ "$side" = before ] && exe="$bin/eventscope_micro_before"
     ESB_CALLGRIND=$calls valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-$side.out" --toggle-collect='*esb_cg_*' \
       "$exe" > "$out/callgrind-$side.txt" 2> "$out/callgrind-$side.log" || { tail "$out/callgrind-$side.log" >&2; exit 1; }
-    callgrind_annotate --inclusive=yes "$out/callgrind-$side.out" 2>/dev/null | grep -E 'esb_cg_' > "$out/callgrind-$side.fn" || true
+    callgrind_annotate --inclusive=yes --threshold=100 "$out/callgrind-$side.out" 2>/dev/null | grep -E 'esb_cg_' > "$out/callgrind-$side.fn" || true
     ESB_MEMORY=1 "$exe" > "$out/memory-$side.json"
   done
   # Compile cost of a detector file.

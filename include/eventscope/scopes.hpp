@@ -252,9 +252,11 @@ public:
         detail::store_in(e.invocation, detail::event_end_data{now_tick(), succeeded, failed});
         e.name = name_.data();
         e.extra = extras_.release();
-        // The scope's own reference on a copied name moves to this last entry.
-        if (!core_->push(e)) delete static_cast<detail::event_extras*>(e.extra);
-        else if (name_.owner()) name_.owner()->retain();
+        auto* name_ref = name_.share();  // taken before the push: the pipeline may release it at once
+        if (!core_->push(e)) {
+            delete static_cast<detail::event_extras*>(e.extra);
+            detail::scope_name::undo(name_ref);
+        }
     }
 
     // Ends the detection phase; the handler phase runs from here to the end of the scope. Returns `yes` so it
@@ -385,9 +387,11 @@ public:
         e.t1 = now_tick();
         e.extra = extras_.release();
         parent_->job_finished(status == run_status::failed);
-        // The scope's own reference on a copied name moves to this last entry.
-        if (!core_->push(e)) delete static_cast<detail::job_extras*>(e.extra);
-        else if (name_.owner()) name_.owner()->retain();
+        auto* name_ref = name_.share();  // taken before the push: the pipeline may release it at once
+        if (!core_->push(e)) {
+            delete static_cast<detail::job_extras*>(e.extra);
+            detail::scope_name::undo(name_ref);
+        }
     }
 
     const uuid& id() const noexcept { return id_; }

@@ -3,6 +3,13 @@
 -- dropped). Rows 001's foreign keys cannot hold (children without a parent: possible without the keys) are
 -- deleted with a notice; links to missing jobs become NULL, as ON DELETE SET NULL would have made them.
 
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I RESET jit', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'could not reset jit for database %', current_database();
+END
+$$;
 DROP FUNCTION drop_old_partitions(integer, integer);
 DROP FUNCTION partition_health();
 DROP FUNCTION correlation_coverage(interval);
@@ -24,7 +31,7 @@ BEGIN
 END
 $$;
 DROP INDEX invocations_created_at_idx, invocations_source_function_created_at_idx, invocations_correlation_id_created_at_idx,
-  invocations_source_job_id_idx, event_executions_invocation_id_idx, event_executions_created_at_idx,
+  invocations_source_job_id_idx, invocations_failed_created_at_idx, invocations_source_event_payload_idx, event_executions_invocation_id_idx, event_executions_created_at_idx,
   job_executions_invocation_id_idx, job_executions_duration_ms_idx, job_executions_created_at_idx, job_logs_job_execution_id_idx;
 
 -- The tables of 001 (its text).

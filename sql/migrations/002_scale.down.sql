@@ -172,6 +172,9 @@ DROP FUNCTION rollup_invocations_insert(), rollup_invocations_update(), rollup_e
   cascade_invocations_delete(), cascade_event_executions_delete(), cascade_job_executions_delete(), rollup_after_truncate();
 DROP FUNCTION create_partitions(integer, date);
 DROP FUNCTION partition_name(text, date);
+DROP FUNCTION partition_start(date, integer);
+DROP FUNCTION partition_ranges(text);
+DROP TABLE partition_settings;
 
 -- Foreign keys exactly as data-model.md. invocations.source_job_id is added after job_executions exists
 -- (the two tables reference each other).

@@ -159,17 +159,25 @@ if [ "$dashboard" = 1 ]; then
                                      'windows', (SELECT json_agg(json_build_object('hours', hours, 'percentile_cont', exact, 'rollup', est,
                                                  'rel_error', round((abs(est - exact::numeric) / exact::numeric), 4))) FROM w))")
         fi
+        # Retention of the oldest data: after, the oldest partition holding rows is dropped
+        # (drop_old_partitions(days) with days = today - its end); before, 001's batched DELETE with the same days.
+        days=$(psql "$u" -X -At -c "SELECT COALESCE((SELECT (now() AT TIME ZONE 'UTC')::date - min(r.end_day)
+            FROM event_detector_observability.partition_ranges('invocations') r
+            WHERE r.first_day <= (SELECT min(created_at) FROM event_detector_observability.invocations)::date), 29)" 2>/dev/null || echo 29)
+        [ -n "$days" ] || days=29
+        jobs_before=$(psql "$u" -X -At -c "SELECT count(*) FROM event_detector_observability.job_executions")
         t0=$(date +%s.%N)
         if [ "$v" = after ]; then
-          ret=$(psql "$u" -X -At -c "SELECT json_agg(r) FROM event_detector_observability.drop_old_partitions(29) r")
+          ret=$(psql "$u" -X -At -c "SELECT json_agg(r) FROM event_detector_observability.drop_old_partitions($days) r")
         else
-          psql "$u" -X -q -c "CALL event_detector_observability.purge_observability_data(29)"
+          psql "$u" -X -q -c "CALL event_detector_observability.purge_observability_data($days)"
           ret='"batched DELETE (purge_observability_data)"'
         fi
         t1=$(date +%s.%N)
         jq -nc --arg v "$v" --argjson n "$n" --argjson b "$bytes" --argjson e "$err" --argjson r "${ret:-null}" \
           --argjson s "$(echo "$t1 - $t0" | bc)" \
-          '{variant: $v, job_rows: ($n * 5), bytes: $b, p95_error: $e, retention: {seconds: $s, result: $r}}' >> "$out/scale.jsonl"
+          --argjson removed "$(( jobs_before - $(psql "$u" -X -At -c "SELECT count(*) FROM event_detector_observability.job_executions") ))" \
+          '{variant: $v, job_rows: ($n * 5), bytes: $b, p95_error: $e, retention: {seconds: $s, days: '"$days"', job_rows_removed: $removed, result: $r}}' >> "$out/scale.jsonl"
       fi
       P "$v" -c "DROP DATABASE IF EXISTS bench_$v WITH (FORCE)"
     done

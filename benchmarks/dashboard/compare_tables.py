@@ -82,12 +82,15 @@ if gen:
 scale = load("scale.jsonl")
 if scale:
     print("\n### At the largest size: bytes per row of the generated data, retention of one day, p95 error\n")
-    print("| variant | job rows | job row B (heap + indexes) | invocation B | event B | log B | retention of the oldest day, s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| variant | job rows | job row B (heap + indexes) | invocation B | event B | log B | retention: job rows removed | seconds | s per 100k job rows |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in scale:
         b = r["bytes"]
         tot = lambda t: f"{b[t]['heap_b_per_row'] + b[t]['index_b_per_row']:.0f} ({b[t]['heap_b_per_row']:.0f} + {b[t]['index_b_per_row']:.0f})"
-        print(f"| {r['variant']} | {r['job_rows']:,} | {tot('job_executions')} | {tot('invocations')} | {tot('event_executions')} | {tot('job_logs')} | {r['retention']['seconds']:.2f} |")
+        ret = r["retention"]
+        rm = ret.get("job_rows_removed") or 0
+        per = f"{ret['seconds'] / rm * 1e5:.3f}" if rm else "-"
+        print(f"| {r['variant']} | {r['job_rows']:,} | {tot('job_executions')} | {tot('invocations')} | {tot('event_executions')} | {tot('job_logs')} | {rm:,} | {ret['seconds']:.2f} | {per} |")
     for r in scale:
         if r["p95_error"]:
             e = r["p95_error"]

@@ -222,7 +222,6 @@ DROP FUNCTION rebuild_rollups(timestamptz, timestamptz, text[]);
 DROP FUNCTION rollup_tables(text);
 DROP FUNCTION rollup_sql(text, text, text);
 DROP TABLE invocation_rollup, invocation_hourly, correlation_rollup, event_rollup, job_rollup;
-DROP FUNCTION rollup_percentiles();
 DROP FUNCTION uuid7_time(uuid);
 DROP FUNCTION uuid7_lower(timestamptz);
 DROP FUNCTION status_rank(text);

@@ -103,9 +103,9 @@ RETURN to_timestamp((('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)
 
 -- ============================================================================================ rollups
 
--- Per UTC hour of created_at. Only final rows count (status_rank = 2), once. Durations: count of final rows
--- with a duration, their sum, min, max and histogram; p50/p95/p99 are kept current from the histogram by
--- rollup_percentiles() so that reading them costs nothing.
+-- Per UTC hour of created_at. Every row counts once, in its current status (rollup_sql() below). Durations:
+-- count of final rows with a duration, their sum, min, max and histogram; quantiles are read from the histogram
+-- when asked for (hist_quantile; dashboard_stats does), not kept: writers pay nothing for them.
 CREATE TABLE invocation_rollup (
   hour_bucket     timestamptz NOT NULL,
   source_function text        NOT NULL,
@@ -121,9 +121,6 @@ CREATE TABLE invocation_rollup (
   duration_min    integer,
   duration_max    integer,
   duration_hist   integer[]   NOT NULL DEFAULT '{}',
-  duration_p50    numeric,
-  duration_p95    numeric,
-  duration_p99    numeric,
   CONSTRAINT invocation_rollup_pkey PRIMARY KEY (hour_bucket, source_function)
 );
 
@@ -138,9 +135,6 @@ CREATE TABLE invocation_hourly (
   duration_min   integer,
   duration_max   integer,
   duration_hist  integer[]   NOT NULL DEFAULT '{}',
-  duration_p50   numeric,
-  duration_p95   numeric,
-  duration_p99   numeric,
   CONSTRAINT invocation_hourly_pkey PRIMARY KEY (hour_bucket)
 );
 
@@ -197,32 +191,10 @@ CREATE TABLE job_rollup (
   duration_min   integer,
   duration_max   integer,
   duration_hist  integer[]   NOT NULL DEFAULT '{}',
-  duration_p50   numeric,
-  duration_p95   numeric,
-  duration_p99   numeric,
   CONSTRAINT job_rollup_pkey PRIMARY KEY (job_name, hour_bucket)
 );
 CREATE INDEX job_rollup_hour_bucket_idx ON job_rollup (hour_bucket);
 
-CREATE FUNCTION rollup_percentiles() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path FROM CURRENT
-AS $$
-BEGIN
-  IF TG_OP = 'INSERT' OR NEW.duration_hist IS DISTINCT FROM OLD.duration_hist THEN
-    NEW.duration_p50 := hist_quantile(NEW.duration_hist, 0.50);
-    NEW.duration_p95 := hist_quantile(NEW.duration_hist, 0.95);
-    NEW.duration_p99 := hist_quantile(NEW.duration_hist, 0.99);
-  END IF;
-  RETURN NEW;
-END
-$$;
-CREATE TRIGGER invocation_rollup_percentiles BEFORE INSERT OR UPDATE ON invocation_rollup
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
-CREATE TRIGGER invocation_hourly_percentiles BEFORE INSERT OR UPDATE ON invocation_hourly
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
-CREATE TRIGGER job_rollup_percentiles BEFORE INSERT OR UPDATE ON job_rollup
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
 
 -- The statements that apply rows to the rollups, as text over a row source `src` with a column `sign` (+1: the
 -- row is added, -1: removed): a transition table in the triggers, a time range of a raw table in
@@ -445,11 +417,10 @@ BEGIN
     END LOOP;
   END LOOP;
   FOREACH r IN ARRAY rollups LOOP
-    -- Key columns (the primary key) and the compared ones (all others but the derived percentiles, which
-    -- follow from the histogram).
+    -- Key columns (the primary key) and the compared ones (all others).
     SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (i.indkey)),
            string_agg(format('(%1$L, s.%1$I::text, e.%1$I::text)', a.attname), ', ' ORDER BY a.attnum)
-             FILTER (WHERE NOT a.attnum = ANY (i.indkey) AND a.attname !~ '_p[0-9]{2}$')
+             FILTER (WHERE NOT a.attnum = ANY (i.indkey))
       INTO keys, cols
     FROM pg_attribute a JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
     WHERE a.attrelid = r::regclass AND a.attnum > 0 AND NOT a.attisdropped;
@@ -851,7 +822,7 @@ SELECT hour_bucket,
        round(duration_sum::numeric / NULLIF(duration_count, 0), 2) AS avg_duration_ms,
        duration_min                                            AS min_duration_ms,
        duration_max                                            AS max_duration_ms,
-       duration_p95                                            AS p95_duration_ms
+       hist_quantile(duration_hist, 0.95)                      AS p95_duration_ms
 FROM invocation_rollup;
 
 -- Kept for callers of 001: the rollups need no refresh; this rebuilds them all from the raw rows (for rows

@@ -104,7 +104,7 @@ export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz
   }
 }`;
 
-/** Hour by hour over all source functions (analytics charts): totals, durations, p95 of the hour. */
+/** Hour by hour over all source functions (analytics charts): totals, durations; p95 from each hour's histogram. */
 export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestamptz!) {
   invocation_hourly(where: { hour_bucket: { _gte: $from, _lt: $to } }, order_by: [{ hour_bucket: asc }]) {
     hour_bucket
@@ -113,7 +113,7 @@ export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestam
     failed
     duration_sum
     duration_count
-    duration_p95
+    duration_hist
   }
 }`;
 

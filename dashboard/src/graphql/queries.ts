@@ -108,7 +108,7 @@ export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz
   }
 }` as Query<'DashboardStatsRange'>;
 
-/** Hour by hour over all source functions (analytics charts): totals, durations, p95 of the hour. */
+/** Hour by hour over all source functions (analytics charts): totals, durations; p95 from each hour's histogram. */
 export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestamptz!) {
   invocation_hourly(where: { hour_bucket: { _gte: $from, _lt: $to } }, order_by: [{ hour_bucket: asc }]) {
     hour_bucket
@@ -117,7 +117,7 @@ export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestam
     failed
     duration_sum
     duration_count
-    duration_p95
+    duration_hist
   }
 }` as Query<'HourlyStats'>;
 

@@ -8,7 +8,7 @@ import { formatCount, formatDuration, formatPercent, formatTimestamp } from '../
 import { useRange } from '../lib/hooks';
 import { aggregateByHour, fillHours, sortNullsLast, type StatsRow } from '../lib/stats';
 import { describeRange, type TimeWindow } from '../lib/time';
-import { hourWindow, uuid7Lower } from '../lib/rollups';
+import { histQuantile, hourWindow, uuid7Lower } from '../lib/rollups';
 
 const NAME_LIMIT = 40;
 
@@ -69,7 +69,7 @@ function TimeSeries() {
                   successful_invocations: r.completed,
                   failed_invocations: r.failed,
                   avg_duration_ms: sum(r.duration_count) > 0 ? sum(r.duration_sum) / sum(r.duration_count) : null,
-                  p95_duration_ms: r.duration_p95,
+                  p95_duration_ms: histQuantile(r.duration_hist, 0.95),
                 }),
               ),
             ),

@@ -110,7 +110,7 @@ CREATE TABLE job_logs (
   CONSTRAINT job_logs_pkey PRIMARY KEY (id)
 );
 
--- Foreign keys exactly as data-model.md. invocations.source_job_id is added after job_executions exists
+-- Foreign keys exactly as the seed's (docs/schema-contract.md). invocations.source_job_id is added after job_executions exists
 -- (the two tables reference each other).
 ALTER TABLE event_executions ADD CONSTRAINT event_executions_invocation_id_fkey
   FOREIGN KEY (invocation_id) REFERENCES invocations (id) ON DELETE CASCADE;

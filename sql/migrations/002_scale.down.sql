@@ -176,7 +176,7 @@ DROP FUNCTION partition_start(date, integer);
 DROP FUNCTION partition_ranges(text);
 DROP TABLE partition_settings;
 
--- Foreign keys exactly as data-model.md. invocations.source_job_id is added after job_executions exists
+-- Foreign keys exactly as the seed's (docs/schema-contract.md). invocations.source_job_id is added after job_executions exists
 -- (the two tables reference each other).
 ALTER TABLE event_executions ADD CONSTRAINT event_executions_invocation_id_fkey
   FOREIGN KEY (invocation_id) REFERENCES invocations (id) ON DELETE CASCADE;

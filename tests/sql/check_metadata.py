@@ -5,7 +5,7 @@ usage: check_metadata.py METADATA_DIR DB_URL
 
 Checks that every table, column, foreign key and function the metadata names exists in the catalog, that
 the relationships (manual, with their exact column mappings), computed fields and root fields are exactly
-the ones data-model.md names, plus the rollup tables and views of sql/migrations/002_scale.up.sql, and that role
+the ones docs/schema-contract.md names, plus the rollup tables and views of sql/migrations/002_scale.up.sql, and that role
 `observer` may select everything except the payload column, with a row limit, aggregations, and nothing else.
 Python stdlib + PyYAML; catalog read through psql. Exit 0 when valid; prints every problem otherwise.
 """
@@ -21,7 +21,7 @@ except ImportError:  # keep the suite runnable where PyYAML is absent; the conso
     sys.exit(0)
 
 SCHEMA = "event_detector_observability"
-# data-model.md, "Names in the GraphQL API": name -> (kind, remote table, column mapping). Every relationship is
+# docs/schema-contract.md, "Names in the GraphQL API": name -> (kind, remote table, column mapping). Every relationship is
 # manual (schema 002 has no foreign keys: sql/README.md); the mapped columns must exist and, for object
 # relationships, the remote columns must be the remote table's primary key. The rollup name views relate to their
 # rollup by the name column (one GraphQL query gives per-name aggregates over a time range).
@@ -161,7 +161,7 @@ def main():
                 got[r["name"]] = (kind, r["using"])
         expected = RELATIONSHIPS.get(name, {})
         if set(got) != set(expected):
-            problem(f"{name}: relationships {sorted(got)} != data-model.md {sorted(expected)}")
+            problem(f"{name}: relationships {sorted(got)} != docs/schema-contract.md {sorted(expected)}")
         for rname, (kind, remote, mapping) in expected.items():
             if rname not in got:
                 continue

@@ -5,7 +5,7 @@
 // operations.generated.ts, which `npm run codegen` writes from schema.graphql (npm test fails when stale).
 //
 // Names follow Hasura v2 (root fields `<t>`, `<t>_by_pk`, `<t>_aggregate`; relationships
-// and computed fields of shared/seed/data-model.md). `source_event_payload` is queried only
+// and computed fields of docs/schema-contract.md). `source_event_payload` is queried only
 // by InvocationPayload / SearchPayload*, because the read-only role may not be allowed to
 // see it: a failure there must not break the other views.
 //

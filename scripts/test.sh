@@ -101,6 +101,18 @@ run_suite service python3 "$root/tests/service/check_service.py" --binary "$buil
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
 run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build'"
 
+# A failed suite's errors again at the end: CI keeps only the tail of this output.
+for r in "${results[@]}"; do
+  case "$r" in
+    FAILED*)
+      name=$(awk '{print $2}' <<<"$r")
+      echo "---- $name: error lines of $artifacts/$name.log (then its last lines)"
+      grep -E -i -m 30 "error|fail|assert|sanitizer|exception" "$artifacts/$name.log" | cut -c1-400 || true
+      echo "...."
+      tail -n 15 "$artifacts/$name.log" | cut -c1-400
+      ;;
+  esac
+done
 step "summary (logs in $artifacts)"
 printf '  %s\n' "${results[@]}"
 echo "$passed passed, $failed failed"

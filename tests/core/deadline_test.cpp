@@ -62,11 +62,13 @@ BOOST_AUTO_TEST_CASE(defaults_are_a_few_seconds) {
 BOOST_AUTO_TEST_CASE(flush_returns_at_its_deadline_and_says_how_much_is_unwritten) {
     auto cfg = fast_config();
     full_observer obs(cfg);
-    obs.sink().set_write_delay(300ms);  // a slow sink: each batch takes 0.3 s
-    run_jobs(obs, 400);                 // 805 records: several batches
+    obs.sink().set_write_delay(2s);  // a slow sink: each batch takes 2 s
+    run_jobs(obs, 400);              // 805 records: several batches
     auto t0 = clock_type::now();
     auto r = obs.flush(100ms);
-    BOOST_TEST(seconds_since(t0) < 0.35);  // back at its deadline, not when the batch or the rest is written
+    // Back at its deadline, not when the batch (2 s) or the rest is written; the margin is for loaded CI
+    // machines under the sanitizers.
+    BOOST_TEST(seconds_since(t0) < 1.5);
     BOOST_TEST(!r);
     BOOST_TEST(r.timed_out);
     BOOST_TEST(r.unwritten > 0u);
@@ -87,7 +89,7 @@ BOOST_AUTO_TEST_CASE(shutdown_on_a_dead_sink_returns_at_its_deadline_and_counts_
     auto r = obs.shutdown(300ms);
     double took = seconds_since(t0);
     BOOST_TEST(took >= 0.25);
-    BOOST_TEST(took < 1.5);
+    BOOST_TEST(took < 5.0);  // retrying as configured would take 50 s
     BOOST_TEST(!r);
     BOOST_TEST(r.timed_out);
     BOOST_TEST(r.unwritten == 205u);
@@ -114,7 +116,7 @@ BOOST_AUTO_TEST_CASE(the_destructor_never_hangs_on_a_dead_sink) {
         run_jobs(obs, 10);
         std::this_thread::sleep_for(50ms);  // the first attempt has failed; the next one is a second away
     }
-    BOOST_TEST(seconds_since(t0) < 1.0);
+    BOOST_TEST(seconds_since(t0) < 5.0);  // retrying as configured would take 1,000 s
 }
 
 BOOST_AUTO_TEST_CASE(a_write_stuck_past_the_deadline_is_interrupted) {
@@ -133,7 +135,7 @@ BOOST_AUTO_TEST_CASE(a_write_stuck_past_the_deadline_is_interrupted) {
         interrupts = obs.sink().interrupts.load();
     }
     BOOST_TEST(interrupts == 1);
-    BOOST_TEST(seconds_since(t0) < 1.5);
+    BOOST_TEST(seconds_since(t0) < 5.0);  // the stuck write never returns by itself
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_writes_everything_when_the_sink_keeps_up) {

@@ -171,4 +171,52 @@ BOOST_AUTO_TEST_CASE(without_a_spool_the_drop_counter_equals_what_is_missing) {
     BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("invocations") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 1);
 }
 
+// The server answers nothing (here: a lock held by another session, as a frozen host would look) while a batch
+// is being written: shutdown's deadline holds anyway, because the sink's interrupt() cuts the statement short
+// (statement_timeout is 60 s here, so only the interrupt can explain a quick return).
+BOOST_AUTO_TEST_CASE(a_write_stuck_on_the_server_is_cut_short_at_the_shutdown_deadline) {
+    cluster server(/*crash_safe=*/false);
+    database db_owner(server.url(), "interrupt");
+    auto cfg = pg_config(db_owner.url());
+    cfg.retry_attempts = 1;
+    eventscope::postgres_sink_options o;
+    o.statement_timeout = std::chrono::seconds(60);
+    std::vector<std::string> logged;
+    std::mutex log_mutex;
+    o.log = [&](const std::string& line) {
+        std::lock_guard lock(log_mutex);
+        logged.push_back(line);
+    };
+    using pg_observer = eventscope::observer<eventscope::options<eventscope::postgres_sink, capture::full, 1024>>;
+    auto obs = std::make_unique<pg_observer>(cfg, eventscope::correlation_config{}, cfg, o);
+    {
+        auto inv = obs->invocation(json::object(), "interrupt_connect");
+    }
+    BOOST_TEST_REQUIRE(obs->flush(30s));  // connected, nothing pending
+
+    pqxx::connection locker(db_owner.url());
+    pqxx::work hold(locker);
+    hold.exec("LOCK TABLE " + locker.quote_name(schema_name) + ".job_executions IN ACCESS EXCLUSIVE MODE");
+    {
+        auto inv = obs->invocation(json::object(), "interrupt_stuck");
+        auto ev = inv.event("interrupt.event");
+        ev.detected(true);
+        for (int i = 0; i < 20; ++i) {
+            auto job = ev.job("stuck");
+        }
+    }
+    BOOST_TEST(!obs->flush(300ms));  // the write is waiting for the lock
+    auto started = std::chrono::steady_clock::now();
+    auto result = obs->shutdown(500ms);
+    auto took = std::chrono::steady_clock::now() - started;
+    BOOST_TEST(!result.complete);
+    BOOST_TEST(result.timed_out);
+    BOOST_TEST(result.unwritten > 0u);
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 10000);  // 60 s without it
+    hold.abort();
+    obs.reset();
+    reader db(db_owner.url());
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions")) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,11 +20,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -143,6 +146,16 @@ public:
         s.spool_bytes = spool_bytes_.load();
         s.partitions_created = partitions_created_.load();
         return s;
+    }
+
+    // Called by the observer's shutdown() when its deadline passes during a write (any thread): a statement
+    // waiting on a server that stopped answering (or on a lock) would otherwise hold the caller until
+    // statement_timeout, or forever if the server host froze. Shutting the socket down makes the blocked libpq
+    // call fail at once; the batch then fails (or is spooled) like any lost connection, and no reconnect follows.
+    void interrupt() {
+        interrupted_.store(true);
+        std::lock_guard lock(socket_mutex_);
+        if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
     }
 
     // The libpq connection string the sink uses (with the password, if any: do not log it).
@@ -350,8 +363,10 @@ private:
     // ---- connection, partitions ----------------------------------------------------------------------------
 
     attempt ensure_connected() {
+        if (interrupted_.load())
+            return {failure_kind::connection, "57014", "postgres_sink: interrupted at the shutdown deadline"};
         if (conn_ && conn_->is_open() && conn_->backendpid() == backend_pid_) return {};
-        conn_.reset();
+        drop_connection();
         try {
             auto c = std::make_unique<pqxx::connection>(connection_info());
 #pragma GCC diagnostic push
@@ -369,7 +384,9 @@ private:
                 tx.commit();
             }
             backend_pid_ = c->backendpid();
+            std::lock_guard lock(socket_mutex_);
             conn_ = std::move(c);
+            socket_ = conn_->sock();
             ++connects_;
         } catch (const pqxx::broken_connection& e) {
             return pg::connect_failure(e.what(), schema_);
@@ -394,7 +411,7 @@ private:
             tx.commit();
             if (!r.empty() && !r[0][0].is_null()) partitions_created_ += r[0][0].as<std::uint64_t>();
         } catch (const pqxx::broken_connection&) {
-            conn_.reset();
+            drop_connection();
         } catch (const pqxx::sql_error& e) {
             log_.once("partitions-" + std::string(e.sqlstate()),
                       "postgres_sink: create_partitions() failed (" + e.sqlstate() + ": " + pg::trim_right(e.what()) +
@@ -407,8 +424,16 @@ private:
 
     attempt classify_current() {
         auto a = pg::classify(std::current_exception(), conn_ && conn_->is_open(), schema_);
-        if (a.kind == failure_kind::connection) conn_.reset();
+        if (a.kind == failure_kind::connection) drop_connection();
         return a;
+    }
+
+    // interrupt() may be shutting the socket down from another thread: the descriptor is forgotten before the
+    // connection closes it, so a reused descriptor number is never touched.
+    void drop_connection() {
+        std::lock_guard lock(socket_mutex_);
+        socket_ = -1;
+        conn_.reset();
     }
 
     // ---- spool ---------------------------------------------------------------------------------------------
@@ -469,6 +494,9 @@ private:
 
     std::unique_ptr<pqxx::connection> conn_;
     int backend_pid_ = 0;
+    std::mutex socket_mutex_;  // guards socket_ against conn_ being replaced while interrupt() uses it
+    int socket_ = -1;          // conn_'s descriptor, for interrupt()
+    std::atomic<bool> interrupted_{false};
     pg::statements sql_;
     std::array<std::unordered_set<std::string>, columns::table_count> open_ids_;  // written unfinished, not final yet
     std::chrono::steady_clock::time_point next_partition_check_{};

@@ -474,7 +474,10 @@ BEGIN
       EXECUTE format('DROP INDEX %s', c.name);
     END LOOP;
     EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t, t || '_pkey');
-    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT IF EXISTS %I', t, t || '_status_check');
+    -- job_logs has no status: checked first, as DROP ... IF EXISTS would print a NOTICE on every install.
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = t::regclass AND conname = t || '_status_check') THEN
+      EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t, t || '_status_check');
+    END IF;
     EXECUTE format('ALTER TABLE %I RENAME TO %I', t, t || '_v001');
   END LOOP;
 END

@@ -996,7 +996,7 @@ export type HourlyStatsResult = {
     failed: number | string;
     duration_sum: number | string;
     duration_count: number | string;
-    duration_p95: number | string | null;
+    duration_hist: Array<number>;
   }[];
 };
 

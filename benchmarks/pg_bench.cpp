@@ -1,7 +1,7 @@
 // eventscope_pg_bench: ingest throughput through the PostgreSQL sink, resident memory per buffered job, and bytes
 // on disk per job / per invocation. Driven by scripts/bench-postgres.sh (which starts a throwaway cluster).
 //
-//   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K]
+//   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R]
 //   eventscope_pg_bench memory  --jobs N
 //   eventscope_pg_bench storage --url URL --invocations N [--payload]
 //
@@ -90,8 +90,11 @@ int run_ingest(const std::map<std::string, std::string>& a) {
     cfg.batch_size = batch;
     cfg.flush_interval = std::chrono::milliseconds(100);
     cfg.database.connection_string = url;
+    // Everything else as configured by default (max_batch_size, the sink's rows per transaction), unless asked:
+    // the figure that matters is what a user gets without tuning.
+    if (a.count("max-batch")) cfg.max_batch_size = num(a, "max-batch", cfg.max_batch_size);
     es::postgres_sink_options sink_opts;
-    sink_opts.max_rows_per_transaction = std::max<std::size_t>(batch, 1);
+    if (a.count("rows-per-transaction")) sink_opts.max_rows_per_transaction = num(a, "rows-per-transaction", 5000);
     es::observer<opts> obs(cfg, es::correlation_config{}, cfg, sink_opts);
     auto payload = esbench::hasura_payload();
     // Warm the connection (the sink connects lazily on its first write) outside the measurement.
@@ -148,6 +151,8 @@ int run_ingest(const std::map<std::string, std::string>& a) {
                 {"all_rows_per_s", static_cast<double>(all_rows) / total_s},
                 {"records_recorded", s.recorded},
                 {"records_dropped", s.dropped},
+                {"max_batch_size", cfg.max_batch_size},
+                {"pipeline_batches", s.batches},
                 {"sink_transactions", sink_stats.transactions},
                 {"sink_rows_written", sink_stats.rows_written},
                 {"caller_ns_p50", pct(0.50)},

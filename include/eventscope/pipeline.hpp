@@ -130,6 +130,7 @@ public:
     pipeline(Sink& sink, detail::recorder_core& core, const config& cfg, const correlation_config& correlation, capture level)
         : core_(core),
           batch_size_(cfg.batch_size),
+          max_batch_(std::max(cfg.batch_size, cfg.max_batch_size)),
           flush_interval_(cfg.flush_interval),
           retry_attempts_(cfg.retry_attempts),
           retry_delay_(cfg.retry_delay),
@@ -309,7 +310,7 @@ private:
         l->merge_stats = [](const void* s, sink_stats& out) { detail::merge_sink_stats(*static_cast<const Member*>(s), out); };
         if constexpr (requires(Member& m) { m.interrupt(); }) l->interrupt = [](void* s) { static_cast<Member*>(s)->interrupt(); };
         l->name = detail::sink_name<Member>();
-        l->room = batch_size_ + backlog;
+        l->room = max_batch_ + backlog;
         l->batch.reserve(batch_size_);
         l->retry_timer = std::make_unique<boost::asio::steady_timer>(strand_);
         lanes_.push_back(std::move(l));
@@ -376,7 +377,7 @@ private:
     // records of a chunk up to its room and misses (counts) the rest.
     bool fill() {
         bool moved = false;
-        for (std::size_t taken_now = 0; taken_now < 4 * batch_size_;) {
+        for (std::size_t taken_now = 0; taken_now < std::max(4 * batch_size_, max_batch_);) {
             std::size_t limit = 0;
             for (const auto& l : lanes_)
                 if (!l->given_up) limit = std::max(limit, l->room - std::min(l->room, l->batch.size() + l->backlog.size()));
@@ -447,7 +448,8 @@ private:
     bool write_ready(detail::lane& l) {
         if (l.retry_scheduled || l.given_up) return false;
         if (l.batch.empty()) {
-            while (!l.backlog.empty() && l.batch.size() < batch_size_) {
+            // Whatever waits, up to max_batch_: more than batch_size_ only when the sink has fallen behind.
+            while (!l.backlog.empty() && l.batch.size() < max_batch_) {
                 l.batch.push_back(std::move(l.backlog.front()));
                 l.backlog.pop_front();
             }
@@ -614,6 +616,7 @@ private:
 
     detail::recorder_core& core_;
     const std::size_t batch_size_;
+    const std::size_t max_batch_;
     const std::chrono::milliseconds flush_interval_;
     const int retry_attempts_;
     const std::chrono::milliseconds retry_delay_;

@@ -33,12 +33,30 @@ BOOST_AUTO_TEST_CASE(a_full_batch_is_written_before_the_flush_interval) {
     auto cfg = fast_config();
     cfg.flush_interval = 60s;
     cfg.batch_size = 60;
+    cfg.max_batch_size = 60;
     full_observer obs(cfg);
     for (int i = 0; i < 10 * 64 / records_per_run + 1; ++i) run_one(obs);
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (obs.sink().size() < 60 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     BOOST_TEST(obs.sink().size() >= 60u);
     for (auto n : obs.sink().batch_sizes()) BOOST_TEST(n <= 60u);
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_that_falls_behind_gets_larger_batches_up_to_the_cap) {
+    auto cfg = fast_config();
+    cfg.flush_interval = 60s;
+    cfg.batch_size = 10;
+    cfg.max_batch_size = 500;
+    eventscope::observer<eventscope::options<eventscope::memory_sink, eventscope::capture::full, 4096>> obs(cfg);
+    obs.sink().set_write_delay(100ms);  // each write takes 0.1 s: records pile up behind it
+    for (int i = 0; i < 300; ++i) run_one(obs);  // 1,800 records
+    BOOST_TEST_REQUIRE(obs.flush(30s));
+    auto sizes = obs.sink().batch_sizes();
+    BOOST_TEST(obs.sink().size() == 300u * records_per_run);
+    BOOST_TEST(obs.stats().dropped == 0u);
+    BOOST_TEST(*std::max_element(sizes.begin(), sizes.end()) > 10u);   // took what waited, not batch_size
+    BOOST_TEST(*std::max_element(sizes.begin(), sizes.end()) <= 500u);  // never above the cap
+    BOOST_TEST(sizes.size() < 1800u / 10u);                             // so fewer writes than fixed batches
 }
 
 BOOST_AUTO_TEST_CASE(a_partial_batch_is_written_after_the_flush_interval) {

@@ -310,7 +310,9 @@ private:
         l->merge_stats = [](const void* s, sink_stats& out) { detail::merge_sink_stats(*static_cast<const Member*>(s), out); };
         if constexpr (requires(Member& m) { m.interrupt(); }) l->interrupt = [](void* s) { static_cast<Member*>(s)->interrupt(); };
         l->name = detail::sink_name<Member>();
-        l->room = max_batch_ + backlog;
+        // A plain sink may take up to max_batch_ records at once; a fanout member lags at most batch + backlog
+        // behind the others (its batches grow within that).
+        l->room = backlog == 0 ? max_batch_ : batch_size_ + backlog;
         l->batch.reserve(batch_size_);
         l->retry_timer = std::make_unique<boost::asio::steady_timer>(strand_);
         lanes_.push_back(std::move(l));

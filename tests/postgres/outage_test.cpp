@@ -132,6 +132,7 @@ BOOST_AUTO_TEST_CASE(without_a_spool_the_drop_counter_equals_what_is_missing) {
     auto cfg = pg_config(db_owner.url());
     cfg.retry_attempts = 1;
     cfg.batch_size = 64;
+    cfg.max_batch_size = 64;  // the pipeline holds one batch of 64 beside the ring of 256: the ring must overflow
     eventscope::postgres_sink_options o;
     o.connect_timeout = std::chrono::seconds(2);
     o.log = [](const std::string&) {};

@@ -64,6 +64,15 @@ if [ "$plain" != "$off" ]; then
   exit 1
 fi
 echo "capture::off codegen: esb_off_scopes == esb_plain ($(echo "$plain" | wc -l) instructions, objdump -d)"
+# Issue 14: EVENTSCOPE_DETECT under capture::off is the bare && of its clauses.
+plain=$(body esb_plain_detect); off=$(body esb_off_detect)
+[ -n "$plain" ] || { echo "bench-micro: esb_plain_detect not found in the disassembly" >&2; exit 1; }
+if [ "$plain" != "$off" ]; then
+  echo "bench-micro: FAIL EVENTSCOPE_DETECT under capture::off changes the generated code:" >&2
+  diff <(echo "$plain") <(echo "$off") >&2 || true
+  exit 1
+fi
+echo "capture::off codegen: esb_off_detect == esb_plain_detect ($(echo "$plain" | wc -l) instructions, objdump -d)"
 
 # 2. Optional throwaway PostgreSQL for the postgres_sink variant.
 if [ "$pg" = 1 ]; then

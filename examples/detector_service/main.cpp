@@ -2,6 +2,8 @@
 //
 //   detector_service [--port N] [--sink jsonl --out FILE | --sink postgres --db-url URL] [--app-db-url URL]
 //   detector_service --demo [...same...] [--report FILE] [--service-log FILE]
+//   detector_service --replay --db-url URL [--from T] [--to T] [--source-function F] [--correlation-id C] [--limit N]
+//   detector_service --check-silence --db-url URL [--silence-hours N] [--silence-fraction F] [--silence-baseline-days N]
 //
 // Serves POST /events/<source_function> (Hasura event-trigger webhook payloads) on 127.0.0.1, GET /healthz.
 // --demo also runs the demo driver against it (see driver.hpp), prints the report and exits.
@@ -26,6 +28,11 @@
 #endif
 
 #include "driver.hpp"
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+#include <eventscope/sinks/postgres/conninfo.hpp>
+
+#include "replay_driver.hpp"
+#endif
 #include "http.hpp"
 #include "routes.hpp"
 #include "service.hpp"
@@ -54,11 +61,23 @@ const char* const usage = R"(usage: detector_service [options]
   --users N, --orders N demo: how many users and orders to seed (default 12, 40)
   --report FILE         demo: also write the report as JSON
   --service-log FILE    demo: where the service's own console output goes (default detector_service.log)
+  --replay              dry run: replay stored payloads from --db-url through this build (no job runs), print the
+                        report (also stored in replay_runs / replay_decisions), exit
+  --from T, --to T      replay: invocations created in [T1, T2) (any PostgreSQL timestamptz text)
+  --source-function F   replay: only this source function
+  --correlation-id C    replay: only this correlation ID
+  --limit N             replay: at most N invocations, oldest first (default 10000)
+  --build-label TEXT    replay: how the run names this build
+  --check-silence       print the event types whose detection rate fell (silent_event_types()); exit 1 if any
+  --silence-hours N, --silence-fraction F, --silence-baseline-days N
+                        silence: recent window in hours (6), fraction of the baseline rate (0.5), baseline days (7)
+  with --sink postgres, GET /alerts/silence?hours=&fraction=&baseline_days= answers the same as JSON
 )";
 
 struct cli {
     std::map<std::string, std::string> values;
     bool demo = false;
+    bool replay = false, check_silence = false;
 };
 
 [[noreturn]] void fail_usage(const std::string& message) {
@@ -69,7 +88,9 @@ struct cli {
 cli parse(int argc, char** argv) {
     static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows",
                                                 "job-threads", "http-threads", "max-body-bytes", "max-connections",
-                                                "payloads", "users", "orders", "report", "service-log"};
+                                                "payloads", "users", "orders", "report", "service-log", "from", "to",
+                                                "source-function", "correlation-id", "limit", "build-label", "silence-hours",
+                                                "silence-fraction", "silence-baseline-days"};
     cli c;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -84,6 +105,10 @@ cli parse(int argc, char** argv) {
         }
         if (a == "--demo") {
             c.demo = true;
+            continue;
+        }
+        if (a == "--replay" || a == "--check-silence") {
+            (a == "--replay" ? c.replay : c.check_silence) = true;
             continue;
         }
         if (a.rfind("--", 0) != 0) fail_usage("unexpected argument '" + a + "'");
@@ -123,6 +148,41 @@ std::string value(const cli& c, const std::string& key, const std::string& fallb
 
 int main(int argc, char** argv) {
     auto args = parse(argc, argv);
+    if (args.replay || args.check_silence) {
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+        auto cfg = eventscope::config::from_env();
+        if (auto u = value(args, "db-url"); !u.empty()) cfg.database.connection_string = u;
+        if (cfg.database.connection_string.empty()) fail_usage("--replay and --check-silence need --db-url URL (or OBSERVABILITY_DB_URL)");
+        const auto conninfo = eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(10), "eventscope_replay");
+        const auto schema = value(args, "schema", cfg.schema);
+        try {
+            if (args.check_silence) {
+                demo::silence_options o;
+                o.recent_hours = number(args, "silence-hours", 6, 1, 24 * 365);
+                o.baseline_days = number(args, "silence-baseline-days", 7, 1, 365);
+                o.fraction = std::stod(value(args, "silence-fraction", "0.5"));
+                auto report = nlohmann::json::parse(demo::silence_json(conninfo, schema, o));
+                std::printf("%s\n", report.dump(2).c_str());
+                return report["status"] == "ok" ? 0 : 1;
+            }
+            demo::replay_options o;
+            o.conninfo = conninfo;
+            o.schema = schema;
+            o.from = value(args, "from");
+            o.to = value(args, "to");
+            o.source_function = value(args, "source-function");
+            o.correlation_id = value(args, "correlation-id");
+            o.build_label = value(args, "build-label");
+            o.limit = static_cast<std::size_t>(number(args, "limit", 10000, 1, 100'000'000));
+            return demo::run_replay(o);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "detector_service: %s\n", e.what());
+            return 1;
+        }
+#else
+        fail_usage("--replay and --check-silence need a build with the PostgreSQL sink");
+#endif
+    }
     const auto sink_kind = value(args, "sink", "jsonl");
     if (sink_kind != "jsonl" && sink_kind != "postgres") fail_usage("--sink must be jsonl or postgres");
     const auto out_path = value(args, "out", "-");
@@ -190,6 +250,14 @@ int main(int argc, char** argv) {
                     auto route = demo::classify_request(method, target);
                     if (route.what == demo::route::kind::refused) return route.refusal;
                     if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
+                    if (route.what == demo::route::kind::silence) {
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+                        if (sink_kind == "postgres")
+                            return demo::silence_response(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "eventscope_silence"),
+                                                          cfg.schema, target);
+#endif
+                        return {404, R"({"error":"the silence check needs --sink postgres"})"};
+                    }
                     auto r = service.handle(route.source_function, body);
                     return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
                 },

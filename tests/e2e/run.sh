@@ -24,8 +24,10 @@ fi
 db="e2e_$$_$RANDOM"
 db_url="${EVENTSCOPE_TEST_DB_URL%/*}/$db"
 server_pid=""
+admin_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "$admin_pid" ] && kill "$admin_pid" 2>/dev/null && wait "$admin_pid" 2>/dev/null
   psql "$EVENTSCOPE_TEST_DB_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
   [ -n "$own_cluster" ] && bash "$root/scripts/pg-cluster.sh" remove "$own_cluster" >/dev/null 2>&1
 }
@@ -38,6 +40,8 @@ echo "filling $db with the example detector's demo run"
 "$detector" --demo --sink postgres --db-url "$db_url" --report "$artifacts/demo-report.json" \
     --service-log "$artifacts/detector_service.log" >"$artifacts/demo.out" 2>&1 || { tail -20 "$artifacts/demo.out"; die "demo run failed"; }
 psql "$db_url" -qc "SELECT event_detector_observability.refresh_dashboard_stats()" >/dev/null || die "refresh_dashboard_stats failed"
+# Issue 14: a dry-run replay of what the demo stored, through the same build (its report page is checked).
+"$detector" --replay --db-url "$db_url" --build-label "e2e replay" >"$artifacts/replay.out" 2>&1 || { cat "$artifacts/replay.out"; die "replay failed"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 EVENTSCOPE_CONSOLE_BROWSER_ROLE=observer node "$root/dashboard/server/dist-server/src/main.js" \
@@ -50,6 +54,19 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || die "console server not healthy"
+# The same app served as admin (no browser role, no secret: the console server's dev mode), for what the
+# read-only role may not read: payload values (old -> new, payload diffs) and the values detection clauses compared.
+admin_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env -u EVENTSCOPE_CONSOLE_BROWSER_ROLE -u HASURA_GRAPHQL_ADMIN_SECRET node "$root/dashboard/server/dist-server/src/main.js" \
+  --metadata-dir "$root/hasura-metadata" --database-url "$db_url" --port "$admin_port" \
+  --static-dir "$root/dashboard/dist" >"$artifacts/console-server-admin.log" 2>&1 &
+admin_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$admin_port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$admin_pid" 2>/dev/null || { cat "$artifacts/console-server-admin.log"; die "admin console server exited"; }
+  sleep 0.2
+done
 
 cd "$root/dashboard" && EVENTSCOPE_E2E_URL="http://127.0.0.1:$port" EVENTSCOPE_E2E_DB_URL="$db_url" \
+  EVENTSCOPE_E2E_ADMIN_URL="http://127.0.0.1:$admin_port" \
   EVENTSCOPE_ARTIFACTS_DIR="$artifacts" node e2e/run.mjs

@@ -66,6 +66,9 @@ export interface EventExecution {
   jobs_count: number | null;
   jobs_succeeded: number | null;
   jobs_failed: number | null;
+  /** EVENTSCOPE_DETECT's clauses: [{name, outcome}] (null without clauses); the clause that stopped it. */
+  detection_clauses?: unknown;
+  detection_rejected_by?: string | null;
   job_executions: JobExecution[];
 }
 
@@ -80,6 +83,8 @@ export interface InvocationDetailData extends InvocationRow {
   event_modules_directory: string | null;
   error_type: string | null;
   error_stack: string | null;
+  /** The columns an UPDATE changed (null: not an UPDATE, or no payload kept). */
+  changed_columns?: string[] | null;
   source_job_execution: {
     id: string;
     job_name: string;
@@ -119,4 +124,50 @@ export interface AggregateCount {
 
 export function countOf(a: AggregateCount | null | undefined): number {
   return a?.aggregate?.count ?? 0;
+}
+
+export interface InvocationValuesData {
+  id: string;
+  source_event_payload: unknown;
+  event_executions: { id: string; detection_clause_values: unknown }[];
+}
+
+export interface ReplayRun {
+  id: string;
+  created_at: string;
+  finished_at: string | null;
+  status: string;
+  build_label: string | null;
+  selection: Record<string, unknown> | null;
+  invocations_replayed: number;
+  invocations_skipped: number;
+  decisions_changed: number;
+  error_message: string | null;
+}
+
+export interface ReplayReportRow {
+  event_name: string;
+  checked: number | string;
+  detected_before: number | string;
+  detected_after: number | string;
+  changed: number | string;
+  newly_detected: number | string;
+  no_longer_detected: number | string;
+}
+
+export interface ReplayDecision {
+  id: string;
+  invocation_id: string;
+  invocation_created_at: string;
+  source_function: string;
+  correlation_id: string | null;
+  event_name: string;
+  detected_before: boolean | null;
+  detected_after: boolean | null;
+  changed_clause: string | null;
+  rejected_by_before: string | null;
+  rejected_by_after: string | null;
+  error_after: string | null;
+  clauses_before: unknown;
+  clauses_after: unknown;
 }

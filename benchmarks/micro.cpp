@@ -1,8 +1,14 @@
 // eventscope_micro: the caller's cost of eventscope's scopes, next to a baseline with the same loop body and to
 // peers that record one structured event asynchronously. See benchmarks/README.md for how to read it.
 //
+// Built twice by scripts/bench-micro.sh --before: against this tree, and with ESB_BEFORE_API against another
+// tree's headers (the API before issue 12), so that both columns of a comparison come from the same source.
+//
 // Environment:
 //   ESB_SMOKE=1            tiny fixed iteration counts (the test suite's smoke run)
+//   ESB_MEMORY=1           instead of benchmarks: resident memory per buffered job (a parked sink, ring filled)
+//   ESB_CALLGRIND=N        instead of benchmarks: N calls of each esb_cg_* function, for callgrind's
+//                          --toggle-collect (instructions per call, independent of machine load)
 //   EVENTSCOPE_BENCH_DB_URL  PostgreSQL URL with sql/schema.sql applied: enables the postgres_sink variants
 //
 // Counters on every instrumented benchmark: records (offered to the ring), dropped (ring full), drop_pct.
@@ -10,11 +16,18 @@
 // records (a failed CAS-free check on a full ring, cheaper than a push): read ns/op together with drop_pct.
 #include <x86intrin.h>
 
+#include <malloc.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <benchmark/benchmark.h>
 
@@ -62,11 +75,28 @@ void report_drops(benchmark::State& st, const Obs& obs) {
     st.counters["drop_pct"] = s.recorded ? 100.0 * static_cast<double>(s.dropped_buffer_full) / static_cast<double>(s.recorded) : 0.0;
 }
 
+// The event scope type of an observer type.
+#ifdef ESB_BEFORE_API
+template <class Obs>
+struct event_type_of {
+    using type = es::event_scope<Obs>;
+};
+template <class S, std::size_t N>
+struct event_type_of<es::observer<es::options<S, es::capture::off, N>>> {
+    using type = es::null_event_scope;
+};
+template <class Obs>
+using event_of = typename event_type_of<Obs>::type;
+#else
+template <class Obs>
+using event_of = typename Obs::event_type;
+#endif
+
 // An invocation with one detected event, kept open while the loop creates job scopes under it.
 template <class Obs>
 struct open_event {
     typename Obs::invocation_type inv;
-    typename Obs::event_type ev;
+    event_of<Obs> ev;
     open_event(Obs& obs, const nlohmann::json& payload) : inv(obs.invocation(payload, "db-orders")), ev(inv.event("orders.shipped")) {
         ev.detected(true);
     }
@@ -159,6 +189,89 @@ void BM_job_full_with_result(benchmark::State& st) {
         }
         report_drops(st, *obs);
     }
+}
+
+// set_result of a small flat object written as a braced list: a JSON object built on the caller before issue
+// 12, a flat encoding of the fields since (the same source text compiles against both).
+void BM_job_full_with_result_fields(benchmark::State& st) {
+    using opts = es::options<es::memory_sink, es::capture::full, ring_large>;
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    {
+        open_event<es::observer<opts>> chain(*obs, payload);
+        std::uint64_t x = 1;
+        for (auto _ : st) {
+            EVENTSCOPE_JOB(chain.ev, job, "send_email");
+            x = work(x);
+            job.set_result({{"sent", true}, {"n", x & 0xff}});
+            benchmark::DoNotOptimize(x);
+        }
+        report_drops(st, *obs);
+    }
+}
+
+// The parked pipeline keeps every entry (and the payload copies they hold): the heap only grows. So that the
+// caller is not charged the kernel's first touch of fresh pages, which a long-running service does not pay,
+// the heap is made resident and kept first.
+void warm_heap() {
+    static bool done = false;
+    if (done) return;
+    done = true;
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+    std::size_t bytes = std::size_t{768} << 20;
+    if (void* p = std::malloc(bytes)) {
+        std::memset(p, 1, bytes);
+        benchmark::DoNotOptimize(p);
+        std::free(p);
+    }
+}
+
+// The same with the pipeline parked: the caller's own cost, without the pipeline thread freeing (on the other
+// core) what this thread allocates.
+void BM_job_full_with_result_fields_parked(benchmark::State& st) {
+    using opts = es::options<esbench::gated_sink, es::capture::full, ring_large>;
+    warm_heap();
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    {
+        open_event<es::observer<opts>> chain(*obs, payload);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::uint64_t x = 1;
+        for (auto _ : st) {
+            EVENTSCOPE_JOB(chain.ev, job, "send_email");
+            x = work(x);
+            job.set_result({{"sent", true}, {"n", x & 0xff}});
+            benchmark::DoNotOptimize(x);
+        }
+        report_drops(st, *obs);
+    }
+    obs->sink().open.store(true);
+}
+
+// ---- one invocation scope with a ~0.5 kB payload: the caller's cost ---------------------------------------------
+// The pipeline is parked (gated_sink) so that the caller's thread is measured alone; the ring holds every entry.
+
+template <bool RawBody>
+void BM_invocation_only(benchmark::State& st) {
+    using opts = es::options<esbench::gated_sink, es::capture::full, ring_large>;
+    warm_heap();
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    const std::string body = payload.dump();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (auto _ : st) {
+        if constexpr (RawBody) {
+            auto inv = obs->invocation_from_body(body, "db-orders");
+            benchmark::DoNotOptimize(&inv);
+        } else {
+            auto inv = obs->invocation(payload, "db-orders");
+            benchmark::DoNotOptimize(&inv);
+        }
+    }
+    report_drops(st, *obs);
+    obs->sink().open.store(true);
 }
 
 #ifdef ESB_HAVE_POSTGRES
@@ -303,9 +416,91 @@ void BM_job_mt(benchmark::State& st) {
     }
 }
 
+// ---- resident memory per buffered job ---------------------------------------------------------------------------
+
+std::size_t rss_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A parked sink and a ring filled with jobs (default config: a `running` row and a final row per job).
+// RSS before the observer exists and once the ring is full, divided by the jobs buffered: the ring (allocated
+// and touched up front) and any heap the records hold.
+int measure_memory() {
+    constexpr std::size_t ring = std::size_t{1} << 20;
+    using opts = es::options<esbench::gated_sink, es::capture::full, ring>;
+    auto payload = esbench::hasura_payload();
+    std::size_t before = rss_bytes(), jobs = 0, after = 0;
+    {
+        auto obs = make_observer<opts>(100);
+        {
+            open_event<es::observer<opts>> chain(*obs, payload);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the pipeline parks in its first write
+            while (obs->stats().dropped_buffer_full == 0 && jobs < ring) {
+                EVENTSCOPE_JOB(chain.ev, job, "send_email");
+                ++jobs;
+            }
+            after = rss_bytes();
+        }
+        obs->sink().open.store(true);
+    }
+    std::printf("{\"mode\":\"memory\",\"ring\":%zu,\"jobs_buffered\":%zu,\"rss_bytes\":%zu,\"rss_per_job\":%.1f}\n", ring, jobs,
+                after - before, static_cast<double>(after - before) / static_cast<double>(jobs));
+    return 0;
+}
+
+// ---- instruction counts (callgrind) -------------------------------------------------------------------------------
+// Each function does one thing; `valgrind --tool=callgrind --toggle-collect='esb_cg_*'` counts the instructions
+// executed inside it (callees included), which scripts/bench-micro.sh divides by the number of calls.
+
+template <class Ev>
+[[gnu::noinline]] void esb_cg_job(Ev& ev) {
+    EVENTSCOPE_JOB(ev, job, "send_email");
+}
+
+template <class Ev>
+[[gnu::noinline]] void esb_cg_job_with_result(Ev& ev, std::uint64_t x) {
+    EVENTSCOPE_JOB(ev, job, "send_email");
+    job.set_result({{"sent", true}, {"n", x & 0xff}});
+}
+
+template <class Obs>
+[[gnu::noinline]] void esb_cg_invocation_json(Obs& obs, const nlohmann::json& payload) {
+    auto inv = obs.invocation(payload, "db-orders");
+}
+
+template <class Obs>
+[[gnu::noinline]] void esb_cg_invocation_raw_body(Obs& obs, const std::string& body) {
+    auto inv = obs.invocation_from_body(body, "db-orders");
+}
+
+int run_for_callgrind(long calls) {
+    using opts = es::options<esbench::gated_sink, es::capture::full, ring_large>;
+    auto obs = make_observer<opts>(100);
+    auto payload = esbench::hasura_payload();
+    const std::string body = payload.dump();
+    {
+        open_event<es::observer<opts>> chain(*obs, payload);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        for (long i = 0; i < calls; ++i) esb_cg_job(chain.ev);
+        for (long i = 0; i < calls; ++i) esb_cg_job_with_result(chain.ev, static_cast<std::uint64_t>(i));
+        for (long i = 0; i < calls; ++i) esb_cg_invocation_json(*obs, payload);
+        for (long i = 0; i < calls; ++i) esb_cg_invocation_raw_body(*obs, body);
+    }
+    auto s = obs->stats();
+    std::printf("{\"mode\":\"callgrind\",\"calls\":%ld,\"recorded\":%llu,\"dropped\":%llu}\n", calls,
+                static_cast<unsigned long long>(s.recorded), static_cast<unsigned long long>(s.dropped_buffer_full));
+    obs->sink().open.store(true);
+    return s.dropped_buffer_full == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (std::getenv("ESB_MEMORY")) return measure_memory();
+    if (const char* calls = std::getenv("ESB_CALLGRIND")) return run_for_callgrind(std::atol(calls));
     g_smoke = std::getenv("ESB_SMOKE") != nullptr;
     if (const char* url = std::getenv("EVENTSCOPE_BENCH_DB_URL")) g_db_url = url;
     using es::capture;
@@ -332,6 +527,10 @@ int main(int argc, char** argv) {
     cheap(benchmark::RegisterBenchmark("job/full/discard/ring16k", BM_job<esbench::discard_sink, capture::full, ring_default>));
     cheap(benchmark::RegisterBenchmark("job/full/json_lines_devnull/ring16k", BM_job_json_lines));
     fix(benchmark::RegisterBenchmark("job/full+result/memory/ring1M", BM_job_full_with_result), fixed);
+    fix(benchmark::RegisterBenchmark("job/full+result_fields/memory/ring1M", BM_job_full_with_result_fields), fixed);
+    fix(benchmark::RegisterBenchmark("job/full+result_fields/consumer_parked/ring1M", BM_job_full_with_result_fields_parked), fixed);
+    fix(benchmark::RegisterBenchmark("invocation/full/json_payload/parked", BM_invocation_only<false>), fixed_inv * 5);
+    fix(benchmark::RegisterBenchmark("invocation/full/raw_body/parked", BM_invocation_only<true>), fixed_inv * 5);
 #ifdef ESB_HAVE_POSTGRES
     if (!g_db_url.empty())
         fix(benchmark::RegisterBenchmark("job/full/postgres/ring1M", BM_job_postgres), g_smoke ? 2000 : 200000);

@@ -292,18 +292,29 @@ int run_storage(const std::map<std::string, std::string>& a) {
     for (const char* t : {"invocations", "event_executions", "job_executions", "job_logs"}) {
         std::string q = std::string("event_detector_observability.") + t;
         auto rows = scalar(c, "SELECT count(*) FROM " + q);
-        auto bytes = scalar(c, "SELECT pg_total_relation_size('" + q + "')");
-        auto heap = scalar(c, "SELECT pg_table_size('" + q + "')");
+        // Partitioned tables (schema 002) keep their bytes in their partitions: sum the tree.
+        auto bytes = scalar(c, "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('" + q + "')");
+        auto heap = scalar(c, "SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('" + q + "')");
         total += bytes;
         tables[t] = {{"rows", rows}, {"total_bytes", bytes}, {"table_bytes", heap}, {"index_bytes", bytes - heap},
                      {"bytes_per_row", rows ? static_cast<double>(bytes) / static_cast<double>(rows) : 0.0}};
     }
     auto jobs = tables["job_executions"]["rows"].get<std::int64_t>();
+    // Each partitioned index of job_executions (all its partitions), bytes per job row: the evidence for each index.
+    json job_indexes = json::object();
+    {
+        pqxx::nontransaction tx(c);
+        for (const auto& r : tx.exec("SELECT i.relname, sum(pg_relation_size(t.relid)) FROM pg_class i CROSS JOIN LATERAL pg_partition_tree(i.oid) t "
+                                     "WHERE i.relkind = 'I' AND i.relnamespace = 'event_detector_observability'::regnamespace "
+                                     "AND i.relname LIKE 'job_executions%' GROUP BY 1 ORDER BY 1"))
+            job_indexes[r[0].c_str()] = jobs ? static_cast<double>(r[1].as<std::int64_t>()) / static_cast<double>(jobs) : 0.0;
+    }
     json out = {{"mode", "storage"},
                 {"invocations", n},
                 {"payload_captured", with_payload},
                 {"records_dropped", s.dropped},
                 {"tables", tables},
+                {"job_index_bytes_per_row", job_indexes},
                 {"total_bytes", total},
                 {"bytes_per_job_row", tables["job_executions"]["bytes_per_row"]},
                 {"bytes_per_job_incl_log", jobs ? static_cast<double>(tables["job_executions"]["total_bytes"].get<std::int64_t>() +

@@ -7,12 +7,16 @@
 #     --build-dir  default: <repo>/build-bench (configured Release if missing; builds with -j2)
 #     --no-build   use the binaries as they are (the ctest smoke)
 #     --out DIR    where the JSON and the ratio table go (default: a temp dir, printed)
+#     --before DIR a source tree to compare against (e.g. `git worktree add /tmp/base <commit>`): the same
+#                  micro.cpp is built against its headers too, and both run in this one invocation, alternating
+#                  (--rounds N, default 3); then callgrind instruction counts, resident memory per buffered job
+#                  and the compile cost of a detector file, before and after. Writes $out/comparison.md.
 # Steps: build; capture::off codegen check (objdump of a noinline function with off-scopes must equal the same
 # function without them); eventscope_micro with 5 repetitions (medians); a ratio table against the baselines.
 # Exits non-zero when a binary fails, the codegen check fails, or a benchmark reports an error.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build-bench"; smoke=0; pg=0; do_build=1; out=""; extra=()
+build="$root/build-bench"; smoke=0; pg=0; do_build=1; out=""; extra=(); before=""; rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -20,6 +24,8 @@ while [ $# -gt 0 ]; do
     --build-dir) build=$2; shift ;;
     --no-build) do_build=0 ;;
     --out) out=$2; shift ;;
+    --before) before=$(cd "$2" && pwd); shift ;;
+    --rounds) rounds=$2; shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "bench-micro: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -40,7 +46,12 @@ if [ "$do_build" = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DEVENTSCOPE_BUILD_TESTS=OFF \
       -DEVENTSCOPE_BUILD_EXAMPLES=OFF -DEVENTSCOPE_BUILD_BENCHMARKS=ON >/dev/null
   fi
-  cmake --build "$build" -j2 --target eventscope_micro eventscope_offcheck >/dev/null
+  if [ -n "$before" ]; then
+    cmake -S "$root" -B "$build" -DEVENTSCOPE_BENCH_BEFORE_DIR="$before" >/dev/null
+    cmake --build "$build" -j2 --target eventscope_micro eventscope_micro_before eventscope_offcheck >/dev/null
+  else
+    cmake --build "$build" -j2 --target eventscope_micro eventscope_offcheck >/dev/null
+  fi
 fi
 bin="$build/benchmarks"
 for b in eventscope_micro eventscope_offcheck; do
@@ -80,6 +91,76 @@ if [ "$pg" = 1 ]; then
   url=$(EVENTSCOPE_PG_OPTS=" " "$root/scripts/pg-cluster.sh" start "$pgdir/pg")
   psql "$url" -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages=warning" -f "$root/sql/schema.sql" >/dev/null
   export EVENTSCOPE_BENCH_DB_URL=$url
+fi
+
+# 2b. Comparison with another tree (--before): everything below runs both builds and exits.
+if [ -n "$before" ]; then
+  [ -x "$bin/eventscope_micro_before" ] || { echo "bench-micro: $bin/eventscope_micro_before missing" >&2; exit 1; }
+  export LTTNG_UST_REGISTER_TIMEOUT=0
+  filter='^baseline(/|$)|^job/off(/|$)|^job/full/memory/ring16k(/iter|$)|^job/full/memory/ring1M(/iter|$)|^job/full/memory/ring16k/no_running_rows|^job/full/consumer_parked|^job/full\+result|^invocation/|^invocation5x5/full|^peer/spdlog_async_nullsink(/|$)|^mt2/'
+  for ((r = 1; r <= rounds; r++)); do
+    for side in after before; do
+      exe="$bin/eventscope_micro"; [ "$side" = before ] && exe="$bin/eventscope_micro_before"
+      "$exe" --benchmark_filter="$filter" --benchmark_repetitions=1 --benchmark_min_time=0.3 \
+        --benchmark_out="$out/$side-$r.json" --benchmark_out_format=json > /dev/null 2> "$out/$side-$r.stderr" \
+        || { cat "$out/$side-$r.stderr" >&2; echo "bench-micro: $side run $r failed" >&2; exit 1; }
+    done
+  done
+  # Instructions per call (callgrind), the same functions in both builds.
+  calls=20000
+  for side in after before; do
+    exe="$bin/eventscope_micro"; [ "$side" = before ] && exe="$bin/eventscope_micro_before"
+    ESB_CALLGRIND=$calls valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-$side.out" --toggle-collect='*esb_cg_*' \
+      "$exe" > "$out/callgrind-$side.txt" 2> "$out/callgrind-$side.log" || { tail "$out/callgrind-$side.log" >&2; exit 1; }
+    callgrind_annotate --inclusive=yes --threshold=100 "$out/callgrind-$side.out" 2>/dev/null | grep -E 'esb_cg_' > "$out/callgrind-$side.fn" || true
+    ESB_MEMORY=1 "$exe" > "$out/memory-$side.json"
+  done
+  # Compile cost of a detector file.
+  bash "$root/benchmarks/compile/measure.sh" "$before/include" "$root/include" 5 > "$out/compile.md"
+  python3 - "$out" "$rounds" "$calls" > "$out/comparison.md" <<'PY'
+import json, re, statistics, sys
+out, rounds, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+unit = {"ns": 1.0, "us": 1e3, "ms": 1e6}
+def load(side):
+    runs = {}
+    for r in range(1, rounds + 1):
+        for b in json.load(open(f"{out}/{side}-{r}.json"))["benchmarks"]:
+            name = re.sub(r"/(iterations:\d+|real_time|threads:\d+)", "", b.get("run_name", b["name"]))
+            runs.setdefault(name, []).append(b["cpu_time"] * unit[b["time_unit"]])
+    return {k: statistics.median(v) for k, v in runs.items()}
+after, before = load("after"), load("before")
+print(f"CPU time of the calling thread, ns per call, median of {rounds} alternating runs (Google Benchmark):\n")
+print("| benchmark | before | after | after / before |")
+print("|---|---:|---:|---:|")
+for k in after:
+    b = before.get(k)
+    print(f"| {k} | {b:.1f} | {after[k]:.1f} | {after[k] / b:.2f} |" if b else f"| {k} | - | {after[k]:.1f} | - |")
+def ir(side):
+    got = {}
+    for line in open(f"{out}/callgrind-{side}.fn"):
+        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+.*?(esb_cg_\w+)", line)
+        if m: got[m.group(2)] = got.get(m.group(2), 0) + int(m.group(1).replace(",", ""))
+    return got
+ia, ib = ir("after"), ir("before")
+print(f"\nInstructions per call (callgrind, inclusive, {calls} calls each, pipeline parked):\n")
+print("| function | before | after | after / before |")
+print("|---|---:|---:|---:|")
+for k in sorted(set(ia) | set(ib)):
+    a, b = ia.get(k, 0) / calls, ib.get(k, 0) / calls
+    print(f"| {k} | {b:.0f} | {a:.0f} | {a / b:.2f} |" if b else f"| {k} | - | {a:.0f} | - |")
+ma, mb = json.load(open(f"{out}/memory-after.json")), json.load(open(f"{out}/memory-before.json"))
+print("\nResident memory per buffered job (parked sink, ring of 2^20 records filled; running row + final row):\n")
+print("| | before | after |")
+print("|---|---:|---:|")
+print(f"| jobs buffered | {mb['jobs_buffered']} | {ma['jobs_buffered']} |")
+print(f"| RSS per job, bytes | {mb['rss_per_job']:.0f} | {ma['rss_per_job']:.0f} |")
+print()
+print(open(f"{out}/compile.md").read())
+PY
+  echo "== $(date -Is)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  cat "$out/comparison.md"
+  echo "(results: $out)"
+  exit 0
 fi
 
 # 3. The benchmarks.

@@ -13,6 +13,8 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange under C++20
 
 #include <algorithm>
+#include <array>
+#include <stdexcept>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -299,6 +301,7 @@ private:
     }
     template <class Member>
     void add_lane(Member& member, std::size_t backlog) {
+        if (lanes_.size() == 64) throw std::invalid_argument("eventscope: a fanout holds at most 64 sinks");
         static_assert(eventscope::sink<Member>, "every sink must satisfy the sink concept (sink.hpp)");
         auto l = std::make_unique<detail::lane>();
         l->sink = &member;
@@ -368,41 +371,49 @@ private:
         boost::asio::post(strand_, [this] { drain(); });
     }
 
-    // Moves entries from the ring into the lanes with room, as records.
+    // Moves entries from the ring into the lanes with room, as records. Entries leave the ring in chunks, each
+    // inside one accounting window (a few atomic operations per chunk, not per record); a lane takes the first
+    // records of a chunk up to its room and misses (counts) the rest.
     bool fill() {
         bool moved = false;
-        detail::entry e;
-        for (std::size_t taken_now = 0; taken_now < 4 * batch_size_ && any_room(); ++taken_now) {
-            std::uint64_t receivers = 0;  // bit i: lane i takes the record
+        for (std::size_t taken_now = 0; taken_now < 4 * batch_size_;) {
+            std::size_t limit = 0;
+            for (const auto& l : lanes_)
+                if (!l->given_up) limit = std::max(limit, l->room - std::min(l->room, l->batch.size() + l->backlog.size()));
+            limit = std::min(limit, chunk_.size());
+            if (limit == 0) break;
+            std::size_t n = 0;
             accounting_.fetch_add(1, std::memory_order_seq_cst);
-            bool taken = core_.ring.try_pop(e);
-            if (taken) {
-                for (std::size_t i = 0; i < lanes_.size(); ++i) {
-                    auto& l = *lanes_[i];
-                    if (l.given_up) {
-                        l.lost.fetch_add(1, std::memory_order_seq_cst);
-                        l.handled.fetch_add(1, std::memory_order_seq_cst);
-                    } else if (l.has_room()) {
-                        l.pending.fetch_add(1, std::memory_order_seq_cst);
-                        receivers |= std::uint64_t{1} << i;
-                    } else {
-                        l.dropped_backlog.fetch_add(1, std::memory_order_seq_cst);
-                        l.handled.fetch_add(1, std::memory_order_seq_cst);
-                    }
+            while (n < limit && core_.ring.try_pop(chunk_[n])) ++n;
+            for (std::size_t i = 0; i < lanes_.size() && n > 0; ++i) {
+                auto& l = *lanes_[i];
+                std::size_t room = l.given_up ? 0 : l.room - std::min(l.room, l.batch.size() + l.backlog.size());
+                takes_[i] = std::min(n, room);
+                if (takes_[i] > 0) l.pending.fetch_add(takes_[i], std::memory_order_seq_cst);
+                if (n > takes_[i]) {
+                    (l.given_up ? l.lost : l.dropped_backlog).fetch_add(n - takes_[i], std::memory_order_seq_cst);
+                    l.handled.fetch_add(n - takes_[i], std::memory_order_seq_cst);
                 }
             }
             accounting_.fetch_add(1, std::memory_order_seq_cst);
-            if (!taken) break;
+            if (n == 0) break;
             moved = true;
-            record r;
-            try {
-                converter_.convert(e, r);
-            } catch (...) {
-                // Out of memory turning it into a record: it cannot be written; counted as refused.
-                reject_for(receivers);
-                continue;
+            taken_now += n;
+            for (std::size_t j = 0; j < n; ++j) {
+                std::uint64_t receivers = 0;  // bit i: lane i takes record j
+                for (std::size_t i = 0; i < lanes_.size(); ++i)
+                    if (j < takes_[i]) receivers |= std::uint64_t{1} << i;
+                record r;  // converted even if no lane takes it: the invocation index must see every invocation
+                try {
+                    converter_.convert(chunk_[j], r);
+                } catch (...) {
+                    // Out of memory turning it into a record: it cannot be written; counted as refused.
+                    reject_for(receivers);
+                    continue;
+                }
+                distribute(std::move(r), receivers);
             }
-            distribute(std::move(r), receivers);
+            if (n < limit) break;  // the ring is empty
         }
         return moved;
     }
@@ -612,6 +623,8 @@ private:
     const correlation_config& correlation_;
 
     std::vector<std::unique_ptr<detail::lane>> lanes_;
+    std::array<detail::entry, 64> chunk_;  // pipeline thread: entries taken from the ring, not yet converted
+    std::array<std::size_t, 64> takes_{};  // per lane: how many of the chunk's records it takes
     alignas(detail::cache_line) std::atomic<std::uint64_t> accounting_{0};  // odd while records move between counters
     std::atomic<bool> stopped_{false};
     flush_result shutdown_result_;

@@ -1,5 +1,5 @@
 // What a scope hands to the pipeline, and what sinks receive: one record per row write.
-// Field names follow the SQL columns of data-model.md; sinks map them one to one.
+// Field names follow the SQL columns (sql/schema.sql, docs/schema-contract.md); sinks map them one to one.
 #pragma once
 
 #include <cstdint>

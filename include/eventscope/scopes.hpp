@@ -22,6 +22,7 @@
 #include "detail/log_target.hpp"
 #include "detail/throw_state.hpp"
 #include "detail/tick.hpp"
+#include "detail/unwinding.hpp"
 #include "policy.hpp"
 #include "recorder.hpp"
 #include "status.hpp"
@@ -43,11 +44,11 @@ inline const char* const no_throw_capture_message =
 template <bool Full>
 class exit_watch {
 public:
-    exit_watch() noexcept : uncaught_(std::uncaught_exceptions()) {
+    exit_watch() noexcept : uncaught_(uncaught_exceptions()) {
         if constexpr (Full)
             if (throw_capture_installed().load(std::memory_order_relaxed)) sequence_ = thread_throw_state().sequence;
     }
-    bool unwinding() const noexcept { return std::uncaught_exceptions() > uncaught_; }
+    bool unwinding() const noexcept { return uncaught_exceptions() > uncaught_; }
 
     // The error of a scope left by an exception (full capture).
     std::unique_ptr<error_note> error(bool with_stack) const {
@@ -251,9 +252,11 @@ public:
         detail::store_in(e.invocation, detail::event_end_data{now_tick(), succeeded, failed});
         e.name = name_.data();
         e.extra = extras_.release();
-        // The scope's own reference on a copied name moves to this last entry.
-        if (!core_->push(e)) delete static_cast<detail::event_extras*>(e.extra);
-        else if (name_.owner()) name_.owner()->retain();
+        auto* name_ref = name_.share();  // taken before the push: the pipeline may release it at once
+        if (!core_->push(e)) {
+            delete static_cast<detail::event_extras*>(e.extra);
+            detail::scope_name::undo(name_ref);
+        }
     }
 
     // Ends the detection phase; the handler phase runs from here to the end of the scope. Returns `yes` so it
@@ -389,9 +392,11 @@ public:
         e.t1 = now_tick();
         e.extra = extras_.release();
         parent_->job_finished(status == run_status::failed);
-        // The scope's own reference on a copied name moves to this last entry.
-        if (!core_->push(e)) delete static_cast<detail::job_extras*>(e.extra);
-        else if (name_.owner()) name_.owner()->retain();
+        auto* name_ref = name_.share();  // taken before the push: the pipeline may release it at once
+        if (!core_->push(e)) {
+            delete static_cast<detail::job_extras*>(e.extra);
+            detail::scope_name::undo(name_ref);
+        }
     }
 
     const uuid& id() const noexcept { return id_; }
@@ -512,7 +517,7 @@ private:
     }
 
     detail::job_extras& extras() {
-        if (!extras_) extras_ = std::make_unique<detail::job_extras>();
+        if (!extras_) extras_.reset(new detail::job_extras);  // default-initialized: no zeroing of its in-place buffers
         return *extras_;
     }
 

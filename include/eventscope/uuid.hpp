@@ -106,9 +106,12 @@ inline std::uint64_t thread_seed() noexcept {
     return seed;
 }
 
+// Per-thread state of the hot path. Constant-initialized (no guard on access) and initial-exec (a fixed offset
+// from the thread pointer, no __tls_get_addr call), seeded on first use.
 inline uuid_random& thread_uuid_random() noexcept {
-    // Seeded once per thread (one getrandom call then); every later id is syscall-free.
-    thread_local uuid_random rng{thread_seed()};
+    [[gnu::tls_model("initial-exec")]] thread_local uuid_random rng{0, 0, 0};
+    if (rng.state == 0) [[unlikely]]
+        rng.state = thread_seed() | 1;  // one getrandom call per thread; every later id is syscall-free
     return rng;
 }
 

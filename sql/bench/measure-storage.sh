@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Storage and retention measurements behind sql/README.md ("Scale").
+# Storage and retention measurements behind sql/README.md ("Scale (001)"), on the schema of migration 001.
 #   sql/bench/measure-storage.sh [N_INVOCATIONS]   (default 200000 -> 1M job rows)
 # Starts a throwaway cluster with PostgreSQL defaults (fsync on), applies sql/schema.sql, generates a
 # month of data in SQL (per invocation: 2 event executions, one detected with 5 jobs, 1 log line per job),
@@ -12,7 +12,10 @@ trap '"$root/scripts/pg-cluster.sh" remove "$dir/pg" >/dev/null 2>&1; rm -rf "$d
 url=$(EVENTSCOPE_PG_OPTS="-c max_wal_size=4GB" "$root/scripts/pg-cluster.sh" start "$dir/pg")
 export PGOPTIONS="-c client_min_messages=warning"
 P() { psql "$url" -X -q -v ON_ERROR_STOP=1 "$@"; }
-P -f "$root/sql/schema.sql"
+# The schema of 001 (plain tables, foreign keys): this script measures the decisions taken then (sql/README.md
+# "Scale (001)"). 002's figures come from benchmarks/dashboard/compare.sh.
+mkdir -p "$dir/m001" && cp "$root"/sql/migrations/001_* "$dir/m001/"
+EVENTSCOPE_MIGRATIONS_DIR="$dir/m001" "$root/sql/migrate.sh" --db-url "$url" up >/dev/null
 echo "== generating $N invocations, $((2 * N)) event executions, $((5 * N)) job executions, $((5 * N)) job logs"
 start=$(date +%s)
 P -v n="$N" <<'EOF'

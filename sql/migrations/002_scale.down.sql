@@ -3,6 +3,13 @@
 -- dropped). Rows 001's foreign keys cannot hold (children without a parent: possible without the keys) are
 -- deleted with a notice; links to missing jobs become NULL, as ON DELETE SET NULL would have made them.
 
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I RESET jit', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'could not reset jit for database %', current_database();
+END
+$$;
 DROP FUNCTION drop_old_partitions(integer, integer);
 DROP FUNCTION partition_health();
 DROP FUNCTION correlation_coverage(interval);
@@ -24,7 +31,7 @@ BEGIN
 END
 $$;
 DROP INDEX invocations_created_at_idx, invocations_source_function_created_at_idx, invocations_correlation_id_created_at_idx,
-  invocations_source_job_id_idx, event_executions_invocation_id_idx, event_executions_created_at_idx,
+  invocations_source_job_id_idx, invocations_failed_created_at_idx, invocations_source_event_payload_idx, event_executions_invocation_id_idx, event_executions_created_at_idx,
   job_executions_invocation_id_idx, job_executions_duration_ms_idx, job_executions_created_at_idx, job_logs_job_execution_id_idx;
 
 -- The tables of 001 (its text).
@@ -165,6 +172,9 @@ DROP FUNCTION rollup_invocations_insert(), rollup_invocations_update(), rollup_e
   cascade_invocations_delete(), cascade_event_executions_delete(), cascade_job_executions_delete(), rollup_after_truncate();
 DROP FUNCTION create_partitions(integer, date);
 DROP FUNCTION partition_name(text, date);
+DROP FUNCTION partition_start(date, integer);
+DROP FUNCTION partition_ranges(text);
+DROP TABLE partition_settings;
 
 -- Foreign keys exactly as data-model.md. invocations.source_job_id is added after job_executions exists
 -- (the two tables reference each other).
@@ -212,7 +222,6 @@ DROP FUNCTION rebuild_rollups(timestamptz, timestamptz, text[]);
 DROP FUNCTION rollup_tables(text);
 DROP FUNCTION rollup_sql(text, text, text);
 DROP TABLE invocation_rollup, invocation_hourly, correlation_rollup, event_rollup, job_rollup;
-DROP FUNCTION rollup_percentiles();
 DROP FUNCTION uuid7_time(uuid);
 DROP FUNCTION uuid7_lower(timestamptz);
 DROP FUNCTION status_rank(text);

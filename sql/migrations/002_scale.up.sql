@@ -27,10 +27,12 @@ RETURN CASE WHEN ms IS NULL THEN NULL WHEN ms <= 0 THEN 0
 -- smallest worst-case relative error over them (<= (2^(1/4)-1)/(2^(1/4)+1) = 8.643 %; exact when lo = hi).
 CREATE FUNCTION duration_bucket_value(bucket integer) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN bucket IS NULL THEN NULL WHEN bucket <= 0 THEN 0 ELSE
-  (SELECT CASE WHEN lo >= hi THEN hi ELSE 2 * lo * hi / (lo + hi) END
-   FROM (SELECT greatest(floor(2 ^ ((bucket - 2) / 4.0)) + 1, 1)::float8 AS lo,
-                greatest(floor(2 ^ ((bucket - 1) / 4.0)), 1)::float8 AS hi) b) END;
+RETURN CASE WHEN bucket IS NULL THEN NULL WHEN bucket <= 0 THEN 0
+  -- lo = floor(2^((b-2)/4)) + 1, hi = floor(2^((b-1)/4)) (at least 1): float8 is exact at the powers of two
+  WHEN greatest(floor(power(2::float8, (bucket - 2) / 4.0)) + 1, 1) >= greatest(floor(power(2::float8, (bucket - 1) / 4.0)), 1)
+    THEN greatest(floor(power(2::float8, (bucket - 1) / 4.0)), 1)
+  ELSE 2 * greatest(floor(power(2::float8, (bucket - 2) / 4.0)) + 1, 1) * greatest(floor(power(2::float8, (bucket - 1) / 4.0)), 1)
+         / (greatest(floor(power(2::float8, (bucket - 2) / 4.0)) + 1, 1) + greatest(floor(power(2::float8, (bucket - 1) / 4.0)), 1)) END;
 
 -- A histogram is integer[] (1-based): element i counts bucket i - 1. Missing trailing elements are zeros.
 CREATE FUNCTION hist_add(a integer[], b integer[]) RETURNS integer[]
@@ -101,9 +103,9 @@ RETURN to_timestamp((('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)
 
 -- ============================================================================================ rollups
 
--- Per UTC hour of created_at. Only final rows count (status_rank = 2), once. Durations: count of final rows
--- with a duration, their sum, min, max and histogram; p50/p95/p99 are kept current from the histogram by
--- rollup_percentiles() so that reading them costs nothing.
+-- Per UTC hour of created_at. Every row counts once, in its current status (rollup_sql() below). Durations:
+-- count of final rows with a duration, their sum, min, max and histogram; quantiles are read from the histogram
+-- when asked for (hist_quantile; dashboard_stats does), not kept: writers pay nothing for them.
 CREATE TABLE invocation_rollup (
   hour_bucket     timestamptz NOT NULL,
   source_function text        NOT NULL,
@@ -119,9 +121,6 @@ CREATE TABLE invocation_rollup (
   duration_min    integer,
   duration_max    integer,
   duration_hist   integer[]   NOT NULL DEFAULT '{}',
-  duration_p50    numeric,
-  duration_p95    numeric,
-  duration_p99    numeric,
   CONSTRAINT invocation_rollup_pkey PRIMARY KEY (hour_bucket, source_function)
 );
 
@@ -136,9 +135,6 @@ CREATE TABLE invocation_hourly (
   duration_min   integer,
   duration_max   integer,
   duration_hist  integer[]   NOT NULL DEFAULT '{}',
-  duration_p50   numeric,
-  duration_p95   numeric,
-  duration_p99   numeric,
   CONSTRAINT invocation_hourly_pkey PRIMARY KEY (hour_bucket)
 );
 
@@ -195,32 +191,10 @@ CREATE TABLE job_rollup (
   duration_min   integer,
   duration_max   integer,
   duration_hist  integer[]   NOT NULL DEFAULT '{}',
-  duration_p50   numeric,
-  duration_p95   numeric,
-  duration_p99   numeric,
   CONSTRAINT job_rollup_pkey PRIMARY KEY (job_name, hour_bucket)
 );
 CREATE INDEX job_rollup_hour_bucket_idx ON job_rollup (hour_bucket);
 
-CREATE FUNCTION rollup_percentiles() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path FROM CURRENT
-AS $$
-BEGIN
-  IF TG_OP = 'INSERT' OR NEW.duration_hist IS DISTINCT FROM OLD.duration_hist THEN
-    NEW.duration_p50 := hist_quantile(NEW.duration_hist, 0.50);
-    NEW.duration_p95 := hist_quantile(NEW.duration_hist, 0.95);
-    NEW.duration_p99 := hist_quantile(NEW.duration_hist, 0.99);
-  END IF;
-  RETURN NEW;
-END
-$$;
-CREATE TRIGGER invocation_rollup_percentiles BEFORE INSERT OR UPDATE ON invocation_rollup
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
-CREATE TRIGGER invocation_hourly_percentiles BEFORE INSERT OR UPDATE ON invocation_hourly
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
-CREATE TRIGGER job_rollup_percentiles BEFORE INSERT OR UPDATE ON job_rollup
-  FOR EACH ROW EXECUTE FUNCTION rollup_percentiles();
 
 -- The statements that apply rows to the rollups, as text over a row source `src` with a column `sign` (+1: the
 -- row is added, -1: removed): a transition table in the triggers, a time range of a raw table in
@@ -431,7 +405,9 @@ BEGIN
                                      CASE WHEN hi IS NOT NULL THEN format('hour_bucket < %L', hi) END);
   FOREACH r IN ARRAY rollups LOOP
     EXECUTE format('LOCK TABLE %I IN SHARE MODE', r);
-    EXECUTE format('DROP TABLE IF EXISTS pg_temp.%I', 'expected_' || r);
+    IF to_regclass('pg_temp.' || quote_ident('expected_' || r)) IS NOT NULL THEN
+      EXECUTE format('DROP TABLE pg_temp.%I', 'expected_' || r);
+    END IF;
     EXECUTE format('CREATE TEMP TABLE %I (LIKE %I INCLUDING ALL)', 'expected_' || r, r);
   END LOOP;
   FOREACH t IN ARRAY ARRAY['invocations', 'event_executions', 'job_executions'] LOOP
@@ -441,11 +417,10 @@ BEGIN
     END LOOP;
   END LOOP;
   FOREACH r IN ARRAY rollups LOOP
-    -- Key columns (the primary key) and the compared ones (all others but the derived percentiles, which
-    -- follow from the histogram).
+    -- Key columns (the primary key) and the compared ones (all others).
     SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (i.indkey)),
            string_agg(format('(%1$L, s.%1$I::text, e.%1$I::text)', a.attname), ', ' ORDER BY a.attnum)
-             FILTER (WHERE NOT a.attnum = ANY (i.indkey) AND a.attname !~ '_p[0-9]{2}$')
+             FILTER (WHERE NOT a.attnum = ANY (i.indkey))
       INTO keys, cols
     FROM pg_attribute a JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
     WHERE a.attrelid = r::regclass AND a.attnum > 0 AND NOT a.attisdropped;
@@ -458,6 +433,20 @@ BEGIN
       CASE r WHEN 'event_rollup' THEN 'checked' WHEN 'job_rollup' THEN 'jobs' ELSE 'invocations' END);
     EXECUTE format('DROP TABLE pg_temp.%I', 'expected_' || r);
   END LOOP;
+END
+$$;
+
+-- ============================================================================================= JIT
+-- GraphQL relationship queries over partitioned tables are nested look-ups (a few ms each) whose estimated cost
+-- is the product of every partition's Append: far past jit_above_cost, so PostgreSQL spends seconds compiling
+-- them (measured: an invocation's detail 1.6 s with JIT, 3 ms without). The observability database is separate
+-- (the spec), so JIT is turned off for it; without the privilege to do so, the migration says what to run.
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I SET jit = off', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'could not turn JIT off for database %: run  ALTER DATABASE % SET jit = off  as its owner (sql/README.md "JIT")',
+    current_database(), quote_ident(current_database());
 END
 $$;
 
@@ -597,6 +586,11 @@ CREATE INDEX invocations_created_at_idx ON invocations (created_at);
 CREATE INDEX invocations_source_function_created_at_idx ON invocations (source_function, created_at);
 CREATE INDEX invocations_correlation_id_created_at_idx ON invocations (correlation_id, created_at);
 CREATE INDEX invocations_source_job_id_idx ON invocations (source_job_id) WHERE source_job_id IS NOT NULL;
+-- Failed invocations of a time range, newest first (the invocations list's most used filter, and its count):
+-- ~2 % of the rows. Its predicate makes a status change a non-HOT update; most invocations are written once.
+CREATE INDEX invocations_failed_created_at_idx ON invocations (created_at) WHERE status = 'failed';
+-- Payload search: containment (@>) and top-level key (?) without reading every payload.
+CREATE INDEX invocations_source_event_payload_idx ON invocations USING gin (source_event_payload);
 CREATE INDEX event_executions_invocation_id_idx ON event_executions (invocation_id);
 CREATE INDEX event_executions_created_at_idx ON event_executions USING brin (created_at);
 CREATE INDEX job_executions_invocation_id_idx ON job_executions (invocation_id);
@@ -613,15 +607,46 @@ CREATE TRIGGER job_executions_set_updated_at BEFORE UPDATE ON job_executions
 CREATE TRIGGER job_logs_set_updated_at BEFORE UPDATE ON job_logs
   FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
--- The partition of one UTC day: ids [uuid7_lower(day), uuid7_lower(day + 1)).
-CREATE FUNCTION partition_name(tbl text, day date) RETURNS text
-LANGUAGE sql IMMUTABLE
-RETURN tbl || '_p' || to_char(day, 'YYYYMMDD');
+-- How many UTC days one partition holds (for ranges created from now on). 7 by default, measured: a GraphQL
+-- relationship look-up by a parent's id (an invocation's events and jobs) cannot prune - children are partitioned
+-- by their own ids - so it probes every partition; at 30 days of retention, daily partitions made the correlation
+-- chain and the detail views several times slower than weekly ones (sql/README.md "Partitions and retention").
+-- 1 gives retention to the day.
+CREATE TABLE partition_settings (
+  width_days integer NOT NULL DEFAULT 7 CHECK (width_days BETWEEN 1 AND 31),
+  only_row   boolean NOT NULL DEFAULT true PRIMARY KEY CHECK (only_row)
+);
+INSERT INTO partition_settings DEFAULT VALUES;
 
--- Creates the missing daily partitions of the four tables for the UTC days [first_day, today + days_ahead]
--- (first_day default: yesterday). Rows of such a day that wait in a default partition are moved into the
--- new partition. Idempotent and cheap when nothing is missing (a catalog look-up per day); the sink calls it
--- when it connects and then hourly, and it can be scheduled (cron / pg_cron). Returns partitions created.
+-- The range partitions of a table with their bounds (from the catalog, whatever their width).
+CREATE FUNCTION partition_ranges(tbl text)
+RETURNS TABLE (partition regclass, lo uuid, hi uuid, first_day date, end_day date)
+LANGUAGE sql STABLE
+SET search_path FROM CURRENT
+AS $$
+  SELECT c.oid::regclass, b[1]::uuid, b[2]::uuid,
+         (uuid7_time(b[1]::uuid) AT TIME ZONE 'UTC')::date, (uuid7_time(b[2]::uuid) AT TIME ZONE 'UTC')::date
+  FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid,
+       regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\) TO \(''([0-9a-f-]+)''\)') b
+  WHERE h.inhparent = tbl::regclass AND b IS NOT NULL
+  ORDER BY 2
+$$;
+
+-- The partition holding ids of day `day` starts on this day (ranges are aligned to multiples of the width since
+-- 1970-01-05, a Monday, so weekly partitions run Monday to Sunday).
+CREATE FUNCTION partition_start(day date, width integer) RETURNS date
+LANGUAGE sql IMMUTABLE
+RETURN date '1970-01-05' + ((day - date '1970-01-05') / width) * width;
+
+CREATE FUNCTION partition_name(tbl text, first_day date) RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN tbl || '_p' || to_char(first_day, 'YYYYMMDD');
+
+-- Creates the missing partitions of the four tables so that every UTC day from first_day (default: yesterday)
+-- to today + days_ahead has one; a range that would overlap an existing partition is skipped. Rows of a new
+-- range that wait in a default partition are moved into it. Idempotent and cheap when nothing is missing (catalog
+-- look-ups); the sink calls it when it connects and then hourly, and it can be scheduled (cron / pg_cron).
+-- Returns the partitions created.
 CREATE FUNCTION create_partitions(days_ahead integer DEFAULT 7, first_day date DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -629,11 +654,12 @@ SET search_path FROM CURRENT
 AS $$
 DECLARE
   today date := (now() AT TIME ZONE 'UTC')::date;
+  w integer := (SELECT width_days FROM partition_settings);
   d date;
   t text;
   p text;
-  lo uuid;
-  hi uuid;
+  range_lo uuid;
+  range_hi uuid;
   created integer := 0;
 BEGIN
   IF days_ahead IS NULL OR days_ahead < 0 OR days_ahead > 366 THEN
@@ -641,21 +667,24 @@ BEGIN
   END IF;
   first_day := COALESCE(first_day, today - 1);
   IF first_day < today - 3660 THEN RAISE EXCEPTION 'first_day % is more than ten years back', first_day; END IF;
-  FOR d IN SELECT generate_series(first_day, today + days_ahead, interval '1 day')::date LOOP
-    lo := uuid7_lower(d::timestamp AT TIME ZONE 'UTC');
-    hi := uuid7_lower((d + 1)::timestamp AT TIME ZONE 'UTC');
+  FOR d IN SELECT generate_series(partition_start(first_day, w), today + days_ahead, make_interval(days => w))::date LOOP
+    range_lo := uuid7_lower(d::timestamp AT TIME ZONE 'UTC');
+    range_hi := uuid7_lower((d + w)::timestamp AT TIME ZONE 'UTC');
     FOREACH t IN ARRAY ARRAY['invocations', 'event_executions', 'job_executions', 'job_logs'] LOOP
       p := partition_name(t, d);
       CONTINUE WHEN to_regclass(quote_ident(p)) IS NOT NULL;
       -- Serialize creators (the sink of every process calls this).
       PERFORM pg_advisory_xact_lock(7314725002);
-      CONTINUE WHEN to_regclass(quote_ident(p)) IS NOT NULL;
+      CONTINUE WHEN to_regclass(quote_ident(p)) IS NOT NULL
+                 OR EXISTS (SELECT 1 FROM partition_ranges(t) x WHERE x.lo < range_hi AND x.hi > range_lo);
       EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s', p, t,
                      CASE WHEN t = 'invocations' THEN ' WITH (fillfactor = 90)' ELSE '' END);
       -- A default partition must not hold rows of a range being attached: move them first.
       EXECUTE format('WITH moved AS (DELETE FROM %I WHERE id >= %L AND id < %L RETURNING *) INSERT INTO %I SELECT * FROM moved',
-                     t || '_default', lo, hi, p);
-      EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', t, p, lo, hi);
+                     t || '_default', range_lo, range_hi, p);
+      EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', t, p, range_lo, range_hi);
+      -- Statistics of an empty table: the planner then knows it is empty (not its 10-page guess).
+      EXECUTE format('ANALYZE %I', p);
       created := created + 1;
     END LOOP;
   END LOOP;
@@ -793,7 +822,7 @@ SELECT hour_bucket,
        round(duration_sum::numeric / NULLIF(duration_count, 0), 2) AS avg_duration_ms,
        duration_min                                            AS min_duration_ms,
        duration_max                                            AS max_duration_ms,
-       duration_p95                                            AS p95_duration_ms
+       hist_quantile(duration_hist, 0.95)                      AS p95_duration_ms
 FROM invocation_rollup;
 
 -- Kept for callers of 001: the rollups need no refresh; this rebuilds them all from the raw rows (for rows
@@ -861,31 +890,29 @@ RETURNS TABLE (table_name text, partitions integer, oldest_day date, newest_day 
 LANGUAGE plpgsql STABLE
 SET search_path FROM CURRENT
 AS $$
-DECLARE t text;
+DECLARE
+  t text;
+  oldest uuid;
 BEGIN
   FOREACH t IN ARRAY ARRAY['invocations', 'event_executions', 'job_executions', 'job_logs'] LOOP
     table_name := t;
-    SELECT count(*), min(to_date(substring(c.relname from '_p([0-9]{8})$'), 'YYYYMMDD')),
-           max(to_date(substring(c.relname from '_p([0-9]{8})$'), 'YYYYMMDD'))
-      INTO partitions, oldest_day, newest_day
-    FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
-    WHERE h.inhparent = t::regclass AND c.relname ~ '_p[0-9]{8}$';
+    SELECT count(*), min(r.first_day), max(r.end_day) - 1, min(r.lo::text)::uuid INTO partitions, oldest_day, newest_day, oldest
+    FROM partition_ranges(t) r;
     days_ahead := newest_day - (now() AT TIME ZONE 'UTC')::date;
     EXECUTE format('SELECT count(*), count(*) FILTER (WHERE substr(id::text, 15, 1) = ''7'' AND id >= %L) FROM %I',
-                   COALESCE(uuid7_lower(oldest_day::timestamp AT TIME ZONE 'UTC'), 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid),
-                   t || '_default')
+                   COALESCE(oldest, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid), t || '_default')
       INTO default_rows, misplaced_rows;
     RETURN NEXT;
   END LOOP;
 END
 $$;
 
--- Retention by dropping whole UTC days: every day that ended more than `days` days ago loses its partition
--- in all four tables (milliseconds per day, no dead rows, nothing for VACUUM). With keep_failed_days, failed
--- invocations of those days, with their event executions, jobs and logs, are kept (in the default
+-- Retention by dropping whole partitions: every partition whose last day ended more than `days` days ago is
+-- dropped in all four tables (milliseconds each, no dead rows, nothing for VACUUM). With keep_failed_days, failed
+-- invocations of those partitions, with their event executions, jobs and logs, are kept (in the default
 -- partitions) until they are keep_failed_days old. Invocations whose source job is dropped keep existing with
--- source_job_id NULL; the rollup hours of each dropped day are rebuilt from what remains. Returns one row per
--- dropped day.
+-- source_job_id NULL; the rollup hours of each dropped range are rebuilt from what remains. Returns one row per
+-- dropped partition (day = its first day).
 CREATE FUNCTION drop_old_partitions(days integer, keep_failed_days integer DEFAULT NULL)
 RETURNS TABLE (day date, invocations_dropped bigint, event_executions_dropped bigint, job_executions_dropped bigint,
                job_logs_dropped bigint, invocations_kept bigint)
@@ -894,9 +921,8 @@ SET search_path FROM CURRENT
 AS $$
 DECLARE
   today date := (now() AT TIME ZONE 'UTC')::date;
-  d date;
-  lo uuid;
-  hi uuid;
+  r record;
+  p regclass;
   t text;
   n bigint;
   kept_before timestamptz;
@@ -905,30 +931,26 @@ BEGIN
   IF keep_failed_days IS NOT NULL AND keep_failed_days < days THEN
     RAISE EXCEPTION 'keep_failed_days (%) must be >= days (%)', keep_failed_days, days;
   END IF;
-  FOR d IN SELECT to_date(substring(c.relname from '_p([0-9]{8})$'), 'YYYYMMDD') AS pd
-           FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
-           WHERE h.inhparent = 'invocations'::regclass AND c.relname ~ '_p[0-9]{8}$'
-           ORDER BY 1 LOOP
-    EXIT WHEN d + 1 > today - days;
-    lo := uuid7_lower(d::timestamp AT TIME ZONE 'UTC');
-    hi := uuid7_lower((d + 1)::timestamp AT TIME ZONE 'UTC');
-    day := d;
+  FOR r IN SELECT * FROM partition_ranges('invocations') WHERE end_day <= today - days ORDER BY lo LOOP
+    day := r.first_day;
     invocations_kept := 0;
-    IF keep_failed_days IS NOT NULL AND d + 1 > today - keep_failed_days THEN
-      -- The failed trees of the day, wherever their children are (a child started just after midnight lives
-      -- in the next day's partition and is not dropped now: ON CONFLICT skips it when restoring).
-      CREATE TEMP TABLE keep_inv ON COMMIT DROP AS SELECT * FROM invocations WHERE id >= lo AND id < hi AND status = 'failed';
+    IF keep_failed_days IS NOT NULL AND r.end_day > today - keep_failed_days THEN
+      -- The failed trees of the range, wherever their children are (a child started just after the range's end
+      -- lives in the next partition and is not dropped now: ON CONFLICT skips it when restoring).
+      CREATE TEMP TABLE keep_inv ON COMMIT DROP AS SELECT * FROM invocations WHERE id >= r.lo AND id < r.hi AND status = 'failed';
       CREATE TEMP TABLE keep_ev ON COMMIT DROP AS SELECT e.* FROM event_executions e JOIN keep_inv i ON e.invocation_id = i.id;
       CREATE TEMP TABLE keep_job ON COMMIT DROP AS SELECT j.* FROM job_executions j JOIN keep_inv i ON j.invocation_id = i.id;
       CREATE TEMP TABLE keep_log ON COMMIT DROP AS SELECT l.* FROM job_logs l JOIN keep_job j ON l.job_execution_id = j.id;
       SELECT count(*) INTO invocations_kept FROM keep_inv;
     END IF;
-    EXECUTE format('SELECT count(*) FROM %I', partition_name('invocations', d)) INTO invocations_dropped;
-    EXECUTE format('SELECT count(*) FROM %I', partition_name('event_executions', d)) INTO event_executions_dropped;
-    EXECUTE format('SELECT count(*) FROM %I', partition_name('job_executions', d)) INTO job_executions_dropped;
-    EXECUTE format('SELECT count(*) FROM %I', partition_name('job_logs', d)) INTO job_logs_dropped;
+    invocations_dropped := 0; event_executions_dropped := 0; job_executions_dropped := 0; job_logs_dropped := 0;
     FOREACH t IN ARRAY ARRAY['job_logs', 'job_executions', 'event_executions', 'invocations'] LOOP
-      EXECUTE format('DROP TABLE IF EXISTS %I', partition_name(t, d));
+      FOR p IN SELECT x.partition FROM partition_ranges(t) x WHERE x.lo = r.lo AND x.hi = r.hi LOOP
+        EXECUTE format('SELECT count(*) FROM %s', p) INTO n;
+        CASE t WHEN 'job_logs' THEN job_logs_dropped := n; WHEN 'job_executions' THEN job_executions_dropped := n;
+               WHEN 'event_executions' THEN event_executions_dropped := n; ELSE invocations_dropped := n; END CASE;
+        EXECUTE format('DROP TABLE %s', p);
+      END LOOP;
     END LOOP;
     IF invocations_kept > 0 THEN
       INSERT INTO invocations SELECT * FROM keep_inv ON CONFLICT (id) DO NOTHING;
@@ -941,19 +963,19 @@ BEGIN
     END IF;
     -- Links to jobs that are gone (the SET NULL of 001's foreign key).
     UPDATE invocations i SET source_job_id = NULL
-    WHERE i.source_job_id >= lo AND i.source_job_id < hi
+    WHERE i.source_job_id >= r.lo AND i.source_job_id < r.hi
       AND NOT EXISTS (SELECT 1 FROM job_executions j WHERE j.id = i.source_job_id);
-    -- Rows near midnight may be filed under the neighbouring day by id and counted in this day's hours by
-    -- created_at: rebuild an hour more on each side.
-    PERFORM rebuild_rollups(d::timestamp AT TIME ZONE 'UTC' - interval '1 hour',
-                            (d + 1)::timestamp AT TIME ZONE 'UTC' + interval '1 hour');
+    -- Rows near the range's edges may be filed under the neighbouring partition by id and counted in this
+    -- range's hours by created_at: rebuild an hour more on each side.
+    PERFORM rebuild_rollups(r.first_day::timestamp AT TIME ZONE 'UTC' - interval '1 hour',
+                            r.end_day::timestamp AT TIME ZONE 'UTC' + interval '1 hour');
     RETURN NEXT;
   END LOOP;
   -- Kept failed trees past their own limit: a DELETE on the default partitions (small: failures only).
   IF keep_failed_days IS NOT NULL THEN
     kept_before := ((today - keep_failed_days)::timestamp AT TIME ZONE 'UTC');
-    -- Every day before kept_before has been dropped above, so these rows can only be in the default partitions.
-    DELETE FROM invocations WHERE id < uuid7_lower(kept_before) AND substr(id::text, 15, 1) = '7';
+    DELETE FROM invocations WHERE id < uuid7_lower(kept_before) AND id < COALESCE((SELECT min(x.lo::text)::uuid FROM partition_ranges('invocations') x), uuid7_lower(kept_before))
+      AND substr(id::text, 15, 1) = '7';
   END IF;
 END
 $$;

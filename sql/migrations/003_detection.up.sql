@@ -92,7 +92,9 @@ DECLARE
 BEGIN
   LOCK TABLE detection_clause_rollup IN SHARE MODE;
   -- check_rollups_002 runs rollup_sql() for event_executions, which now also fills this expected copy.
-  DROP TABLE IF EXISTS pg_temp.expected_detection_clause_rollup;
+  IF to_regclass('pg_temp.expected_detection_clause_rollup') IS NOT NULL THEN
+    DROP TABLE pg_temp.expected_detection_clause_rollup;
+  END IF;
   CREATE TEMP TABLE expected_detection_clause_rollup (LIKE detection_clause_rollup INCLUDING ALL);
   RETURN QUERY SELECT * FROM check_rollups_002(from_ts, to_ts);
   RETURN QUERY

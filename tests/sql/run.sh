@@ -61,7 +61,7 @@ S=event_detector_observability
 # ---------------------------------------------------------------------------------------------- schema
 out=$(psql "$db" -X -q -f "$sql/schema.sql" 2>&1)
 tables=$(q "$db" "SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relkind IN ('r', 'p', 'v') AND NOT relispartition")
-if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,detection_clause_rollup:r,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,replay_decisions:r,replay_report:v,replay_runs:r,rollup_correlation_sources:v,rollup_detection_clauses:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
+if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,detection_clause_rollup:r,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,partition_settings:r,replay_decisions:r,replay_report:v,replay_runs:r,rollup_correlation_sources:v,rollup_detection_clauses:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
   ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)"
 else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)" "$out" "$tables"; fi
 
@@ -460,6 +460,14 @@ pdb_name="${db_name}_p"
 psql "$base" -X -q -c "CREATE DATABASE \"$pdb_name\"" >/dev/null
 pdb=$(url_for "$pdb_name")
 psql "$pdb" -X -q -v ON_ERROR_STOP=1 -f "$sql/schema.sql" >/dev/null 2>&1
+# Daily partitions here (partition_settings.width_days = 1): retention to the day. The default width (7) is
+# checked on the main test database below.
+psql "$pdb" -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<EOF
+SET search_path TO $S;
+SELECT format('DROP TABLE %s', partition) FROM partition_ranges('invocations') UNION ALL SELECT format('DROP TABLE %s', partition) FROM partition_ranges('event_executions')
+UNION ALL SELECT format('DROP TABLE %s', partition) FROM partition_ranges('job_executions') UNION ALL SELECT format('DROP TABLE %s', partition) FROM partition_ranges('job_logs') \gexec
+UPDATE partition_settings SET width_days = 1;
+EOF
 # 40 days: one invocation tree per 2 hours (1 event, 2 jobs, 1 log each); every 5th failed; chains: each
 # invocation caused by a job of the previous one.
 gen="
@@ -479,7 +487,7 @@ SELECT j, t, id, e, 'job', CASE WHEN g % 5 = 0 THEN 'failed' ELSE 'completed' EN
 INSERT INTO job_logs (id, created_at, job_execution_id, invocation_id, message) SELECT j1, t, j1, id, 'line' FROM g;"
 pg_out=$(psql "$pdb" -X -q -v ON_ERROR_STOP=1 -c "$gen" 2>&1) || not_ok "partition test data" "$pg_out"
 expect "rows land in their day's partition (none in the default partitions); rollups exact" "$pdb" "
-SELECT sum(default_rows) || ':' || sum(misplaced_rows) || ':' || min(partitions) || ':' || (SELECT count(*) FROM $S.check_rollups()) FROM $S.partition_health()" "0:0:48:0"
+SELECT sum(default_rows) || ':' || sum(misplaced_rows) || ':' || min(partitions) || ':' || (SELECT count(*) FROM $S.check_rollups()) FROM $S.partition_health()" "0:0:44:0"
 ret_out=$(q "$pdb" "SELECT count(*) || ':' || sum(invocations_dropped) || ':' || sum(job_executions_dropped) || ':' || sum(invocations_kept) FROM $S.drop_old_partitions(30)")
 expect "drop_old_partitions(30): whole days dropped in every table, nothing older left, links to dropped jobs NULL, rollups exact" "$pdb" "
 SET search_path TO $S;
@@ -509,6 +517,9 @@ SELECT misplaced_rows || ':' || (SELECT count(*) FROM invocations WHERE source_f
        (SELECT tableoid::regclass::text FROM invocations WHERE source_function = 'future') FROM partition_health() WHERE table_name = 'invocations'" \
 $'1\nt\n0:1:invocations_p'"$(date -u -d '+10 days' +%Y%m%d)"
 expect "create_partitions() is idempotent and refuses nonsense" "$pdb" "SELECT $S.create_partitions(3)" "0"
+expect "default partitions are 7 UTC days, Monday to Sunday, a week and more ahead" "$db" "
+SELECT bool_and(extract(isodow FROM first_day) = 1 AND end_day - first_day = 7) || ':' || (SELECT min(days_ahead) >= 7 FROM $S.partition_health())
+FROM $S.partition_ranges('job_executions')" "true:true"
 expect_fail "create_partitions(-1) is an error" "$pdb" "SELECT $S.create_partitions(-1)" "days_ahead must be between 0 and 366"
 expect "by-id look-ups prune to one partition (the UUIDv7 range)" "$pdb" "
 EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)" \

@@ -7,6 +7,7 @@ import { HasuraError } from './errors.js';
 import type { Column, ComputedField, Model, Permission, Relationship, Table } from './model.js';
 import { findColumnByGqlOrSql, inputArgs } from './model.js';
 import type { RoleSchema } from './schema.js';
+import { columnValue } from './scalars.js';
 import { and, subquery, tableSource, type RowCtx, type Scope, type Source, type SqlBuilder } from './sql.js';
 
 export type Session = Record<string, string>; // lower-cased x-hasura-* keys
@@ -148,8 +149,9 @@ export class BoolExp {
     return this.comparison({ lhs: subquery(s, agg), sqlType, scalar, castable: false }, spec.predicate, `${path}.${fn}.predicate`, tt, s.ctx);
   }
 
-  /** A session variable's value, or the literal itself. */
+  /** A session variable's value, or the literal itself (a string given for an Int/Float column as its text). */
   private value(v: unknown, perm: PermMode | undefined): unknown {
+    v = columnValue(v);
     if (perm && isSessionVar(v)) {
       const sv = this.c.session[v.toLowerCase()];
       // Collected and reported together once the operation is compiled (Hasura: validateSessionVariables).

@@ -12,6 +12,7 @@ import { HasuraError } from './errors.js';
 import type { Column, ComputedField, Model, Permission, Relationship, Table } from './model.js';
 import { DIRECTION, orderBy } from './orderby.js';
 import { metaOf, type RoleSchema } from './schema.js';
+import { columnValue, LooseValue } from './scalars.js';
 import {
   quoteIdent, SqlBuilder, subquery, tableCtx, tableSource, where, wholeRowCtx, type RowCtx, type Scope, type Source,
 } from './sql.js';
@@ -93,7 +94,7 @@ export class Compiler implements CompileContext {
       if (a.kind === 'table') expr = row.row;
       else if (a.kind === 'session') expr = this.sql.param(JSON.stringify(this.session), 'json');
       else if (args[a.name] !== undefined) {
-        const v = args[a.name];
+        const v = columnValue(args[a.name]);
         expr = this.sql.param(v !== null && (a.sqlType === 'json' || a.sqlType === 'jsonb') ? JSON.stringify(v) : v, a.sqlType);
       } else if (a.hasDefault) { named = true; continue; }
       else throw new HasuraError(`missing required field '${a.name}'`, 'validation-failed', '$');
@@ -192,7 +193,7 @@ export class Compiler implements CompileContext {
     if (meta.kind === 'aggregate') return this.selectAggregate(tableSource(t), args, type, nodes, path);
     // by_pk: permission limit does not apply (Hasura), the filter does.
     const s = this.scope(tableSource(t));
-    for (const c of t.pk) s.conds.unshift(`${s.ctx.col(c)} = ${this.sql.param(args[t.columns.get(c)!.gqlName], t.columns.get(c)!.sqlType)}`);
+    for (const c of t.pk) s.conds.unshift(`${s.ctx.col(c)} = ${this.sql.param(columnValue(args[t.columns.get(c)!.gqlName]), t.columns.get(c)!.sqlType)}`);
     return subquery(s, this.objectJson(s.ctx, type, this.subFields(type, nodes), path), ' LIMIT 1');
   }
 
@@ -205,12 +206,12 @@ export class Compiler implements CompileContext {
     const initial = Object.entries(cursors[0].initial_value ?? {}).filter(([, v]) => v !== undefined);
     if (initial.length !== 1) throw new HasuraError('exactly one column is expected in the cursor\'s initial_value', 'validation-failed', `${path}.args.cursor`);
     const col = this.visibleColumn(t, initial[0][0])!;
-    const batch = Number(args.batch_size);
+    const batch = Number(integerArg(args.batch_size, `${path}.args.batch_size`, 'a 32-bit integer'));
     if (!Number.isInteger(batch) || batch < 0) throw new HasuraError('unexpected negative value for "batch_size"', 'validation-failed', `${path}.args.batch_size`);
     const desc = cursors[0].ordering === 'DESC';
     const s = this.scope(tableSource(t));
     if (args.where != null) s.conds.push(this.bool.compile(t, args.where as Record<string, unknown>, s.ctx, `${path}.args.where`));
-    const cursorValue = initial[0][1];
+    const cursorValue = columnValue(initial[0][1]);
     const cursor = this.sql.param(cursorValue === null ? null : col.jsonb ? JSON.stringify(cursorValue) : cursorValue, col.sqlType);
     const cursorParam = this.sql.params.length - 1;
     s.conds.push(`${s.ctx.col(col.name)} ${desc ? '<' : '>'} ${cursor}`);
@@ -248,9 +249,9 @@ export class Compiler implements CompileContext {
       }
       distinct = `DISTINCT ON (${don.map((c) => s.ctx.col(c)).join(', ')}) `;
     }
-    let limit: number | null = args.limit == null ? null : Number(args.limit);
+    let limit: number | null = args.limit == null ? null : Number(integerArg(args.limit, `${path}.args.limit`, 'a 32-bit integer'));
     if (limit != null && limit < 0) throw new HasuraError('expected a non-negative 32-bit integer for type "Int", but found an integer', 'validation-failed', `${path}.args.limit`);
-    const offset = args.offset == null ? null : Number(args.offset);
+    const offset = args.offset == null ? null : Number(integerArg(args.offset, `${path}.args.offset`, 'an integer'));
     if (offset != null && (!Number.isSafeInteger(offset) || offset < 0)) throw new HasuraError('unexpected negative value for "offset"', 'validation-failed', `${path}.args.offset`);
     if (p.limit != null) limit = limit == null ? p.limit : Math.min(limit, p.limit);
     if (cap && this.limits.maxRows > 0) limit = limit == null ? this.limits.maxRows : Math.min(limit, this.limits.maxRows);
@@ -417,6 +418,12 @@ export function parseJsonPath(path: string, errPath: string): string[] {
     } else fail(`unexpected '${path[i]}' at position ${i}`);
   }
   return steps;
+}
+
+/** limit, offset, batch_size: an integer, not a string (Hasura's Int parser, unlike its column parsers). */
+function integerArg(v: unknown, path: string, expected: string): unknown {
+  if (v instanceof LooseValue) throw new HasuraError(`expected ${expected} for type "Int", but found a string`, 'validation-failed', path);
+  return v;
 }
 
 function joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {

@@ -2,11 +2,12 @@
 // generates them). Each output field carries `extensions.es` telling the SQL compiler what it maps to, so the
 // compiler never has to re-derive the model from names.
 import {
-  GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull,
+  GraphQLBoolean, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull,
   GraphQLObjectType, GraphQLScalarType, GraphQLSchema, GraphQLString, valueFromASTUntyped,
   type GraphQLFieldConfig, type GraphQLFieldConfigArgumentMap, type GraphQLInputFieldConfig, type GraphQLInputType,
   type GraphQLOutputType, type ThunkObjMap,
 } from 'graphql';
+import { FLOAT, INT } from './scalars.js';
 import { inputArgs, permissionFor, type Column, type ComputedField, type Model, type Permission, type Relationship, type Table } from './model.js';
 
 export type FieldMeta =
@@ -59,7 +60,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
     const p = permissionFor(t, role);
     if (p) perms.set(t.key, p);
   }
-  const scalars = new Map<string, GraphQLScalarType>([['Int', GraphQLInt], ['Float', GraphQLFloat], ['String', GraphQLString], ['Boolean', GraphQLBoolean]]);
+  const scalars = new Map<string, GraphQLScalarType>([['Int', INT], ['Float', FLOAT], ['String', GraphQLString], ['Boolean', GraphQLBoolean]]);
   const scalar = (name: string): GraphQLScalarType => {
     let s = scalars.get(name);
     if (!s) {
@@ -248,8 +249,8 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
 
   const listArgs = (t: Table): GraphQLFieldConfigArgumentMap => ({
     ...(selectable(t) ? { distinct_on: { type: list(nn(selectColumn(t))), description: 'distinct select on columns' } } : {}),
-    limit: { type: GraphQLInt, description: 'limit the number of rows returned' },
-    offset: { type: GraphQLInt, description: 'skip the first n rows. Use only with order_by' },
+    limit: { type: INT, description: 'limit the number of rows returned' },
+    offset: { type: INT, description: 'skip the first n rows. Use only with order_by' },
     ...(selectable(t) ? { order_by: { type: list(nn(orderBy(t))), description: 'sort the rows by one or more columns' } } : {}),
     where: { type: boolExp(t), description: 'filter the rows returned' },
   });
@@ -316,12 +317,12 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
           description: `aggregate ${op} on columns`,
           fields: () => Object.fromEntries(cols.map((c) => [c.gqlName, {
             // sum/max/min keep the column's scalar; the statistical functions are Float (Hasura's typing).
-            type: op === 'sum' || op === 'max' || op === 'min' ? scalar(c.scalar) : GraphQLFloat,
+            type: op === 'sum' || op === 'max' || op === 'min' ? scalar(c.scalar) : FLOAT,
             extensions: { es: { kind: 'agg_col', column: c } },
           }])),
         })), extensions: { es: { kind: 'agg_op', op } } };
       }
-      f.count = { type: nn(GraphQLInt), args: { ...(selectable(t) ? { columns: { type: list(nn(selectColumn(t))) } } : {}), distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
+      f.count = { type: nn(INT), args: { ...(selectable(t) ? { columns: { type: list(nn(selectColumn(t))) } } : {}), distinct: { type: GraphQLBoolean } }, extensions: { es: { kind: 'agg_count' } } };
       return sortKeys(f);
     },
   }));
@@ -344,7 +345,7 @@ export function buildRoleSchema(model: Model, role: string): RoleSchema {
         f[t.rootFields.selectStream] = {
           type: nn(list(nn(objectType(t)))),
           args: {
-            batch_size: { type: nn(GraphQLInt), description: 'maximum number of rows returned in a single batch' },
+            batch_size: { type: nn(INT), description: 'maximum number of rows returned in a single batch' },
             cursor: { type: nn(list(streamCursorInput(t))), description: 'cursor to stream the results returned by the query' },
             where: { type: boolExp(t), description: 'filter the rows returned' },
           },

@@ -68,6 +68,20 @@ describe('validation as Hasura v2 (issue 13, point 1)', () => {
   });
 });
 
+describe('column values given as strings (Hasura lets Postgres cast them)', () => {
+  test('Int and Float columns accept numeric strings in literals, variables, lists and by_pk; limit does not', async () => {
+    assert.deepEqual((await body(srv, { query: '{ kinds(where: {int: {_eq: "10"}}) { id } }' })).data.kinds, [{ id: 1 }]);
+    assert.deepEqual((await body(srv, { query: 'query($i: Int) { kinds(where: {int: {_eq: $i}}) { id } }', variables: { i: '20' } })).data.kinds, [{ id: 2 }]);
+    assert.deepEqual((await body(srv, { query: '{ kinds(where: {int: {_in: ["10", "20"]}}, order_by: {id: asc}) { id } }' })).data.kinds, [{ id: 1 }, { id: 2 }]);
+    assert.deepEqual((await body(srv, { query: '{ kinds(where: {real_n: {_gt: "1"}}) { id } }' })).data.kinds, [{ id: 1 }]);
+    assert.deepEqual((await body(srv, { query: '{ kinds_by_pk(id: "2") { label } }' })).data.kinds_by_pk, { label: 'two' });
+    const bad = await body(srv, { query: '{ kinds(where: {int: {_eq: "ten"}}) { id } }' });
+    assert.equal(bad.errors[0].extensions.code, 'data-exception');
+    assert.deepEqual(await body(srv, { query: '{ kinds(limit: "1") { id } }' }), err('expected a 32-bit integer for type "Int", but found a string', 'validation-failed', '$.selectionSet.kinds.args.limit'));
+    assert.deepEqual(await body(srv, { query: '{ kinds(where: {int: {_eq: 1.5}}) { id } }' }), err('expected a 32-bit integer for type "Int", but found a float', 'validation-failed', '$.selectionSet.kinds.args.where.int._eq'));
+  });
+});
+
 describe('_cast to String (issue 13, point 3)', () => {
   const castable = ['small', 'int', 'big', 'real_n', 'dbl', 'num', 'cash', 'flag', 'code', 'day', 'ts', 'tstz', 'ttz', 'js', 'jsb', 'uid'];
   test('every castable column compares on its Postgres text form (money, timetz, char padding included)', async () => {

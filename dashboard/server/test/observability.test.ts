@@ -3,7 +3,8 @@
 // relationships, aggregates, distinct_on, computed fields.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { buildClientSchema, getIntrospectionQuery, printSchema, type IntrospectionQuery } from 'graphql';
 import { resolve } from 'node:path';
 import { createDatabase, FIXTURES, gql, psqlFile, REPO_DIR, sql, startServer, type Running } from './helpers.js';
 
@@ -250,3 +251,20 @@ for (const [label, mdDir] of metadataDirs) {
     });
   });
 }
+
+// The dashboard's types are generated from a snapshot of this schema (dashboard/scripts/codegen.mjs): the
+// snapshot must be what the server serves from the project's own metadata, or the types describe another API.
+const DASHBOARD_SCHEMA = resolve(REPO_DIR, 'dashboard', 'src', 'graphql', 'schema.graphql');
+describe('dashboard schema snapshot', { skip: existsSync(DASHBOARD_SCHEMA) && metadataDirs.length > 1 ? false : 'no snapshot or no hasura-metadata/' }, () => {
+  test('dashboard/src/graphql/schema.graphql is the admin schema served from hasura-metadata/ (else run dashboard/scripts/update-graphql-types.sh)', async () => {
+    const srv = await startServer(REAL_METADATA, db.url);
+    try {
+      const r = await gql(srv, getIntrospectionQuery(), {}, { 'x-hasura-role': 'admin' });
+      assert.equal(r.body.errors, undefined, JSON.stringify(r.body.errors));
+      const served = `${printSchema(buildClientSchema(r.body.data as unknown as IntrospectionQuery))}\n`;
+      assert.ok(served === readFileSync(DASHBOARD_SCHEMA, 'utf8'), 'schema.graphql is stale: run dashboard/scripts/update-graphql-types.sh');
+    } finally {
+      await srv.stop();
+    }
+  });
+});

@@ -26,20 +26,17 @@ interface Hit {
 
 const LIMIT = 10;
 
-const LOOKUP_QUERY: Record<Exclude<LookupTable, 'invocations'>, { query: string; field: string }> = {
-  event_executions: { query: LookupEventExecution, field: 'event_executions_by_pk' },
-  job_executions: { query: LookupJobExecution, field: 'job_executions_by_pk' },
-  job_logs: { query: LookupJobLog, field: 'job_logs_by_pk' },
-};
-
 async function lookup(table: LookupTable, id: string): Promise<string | null> {
-  if (table === 'invocations') {
-    const d = await gqlRequest<{ invocations: { id: string }[] }>(SearchInvocations, { where: { id: { _eq: id } }, limit: 1 });
-    return d.invocations[0]?.id ?? null;
+  switch (table) {
+    case 'invocations':
+      return (await gqlRequest(SearchInvocations, { where: { id: { _eq: id } }, limit: 1 })).invocations[0]?.id ?? null;
+    case 'event_executions':
+      return (await gqlRequest(LookupEventExecution, { id })).event_executions_by_pk?.invocation_id ?? null;
+    case 'job_executions':
+      return (await gqlRequest(LookupJobExecution, { id })).job_executions_by_pk?.invocation_id ?? null;
+    case 'job_logs':
+      return (await gqlRequest(LookupJobLog, { id })).job_logs_by_pk?.invocation_id ?? null;
   }
-  const { query, field } = LOOKUP_QUERY[table];
-  const d = await gqlRequest<Record<string, { invocation_id: string } | null>>(query, { id });
-  return d[field]?.invocation_id ?? null;
 }
 
 export function SearchBox() {
@@ -63,8 +60,8 @@ export function SearchBox() {
     queryKey: ['search', 'text', debounced],
     enabled: plan.kind === 'text' && plan.where !== null,
     queryFn: () =>
-      gqlRequest<{ invocations: Hit[] }>(SearchInvocations, {
-        where: plan.kind === 'text' ? plan.where : {},
+      gqlRequest(SearchInvocations, {
+        where: (plan.kind === 'text' && plan.where) || {},
         limit: LIMIT,
       }),
   });
@@ -75,8 +72,8 @@ export function SearchBox() {
     queryFn: () => {
       if (plan.kind !== 'text' || !plan.payload) throw new Error('no payload search');
       return 'contains' in plan.payload
-        ? gqlRequest<{ invocations: Hit[] }>(SearchPayloadContains, { contains: plan.payload.contains, limit: LIMIT })
-        : gqlRequest<{ invocations: Hit[] }>(SearchPayloadKey, { key: plan.payload.key, limit: LIMIT });
+        ? gqlRequest(SearchPayloadContains, { contains: plan.payload.contains, limit: LIMIT })
+        : gqlRequest(SearchPayloadKey, { key: plan.payload.key, limit: LIMIT });
     },
   });
   const lookupQ = useQuery({

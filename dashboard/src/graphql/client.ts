@@ -1,4 +1,5 @@
 import { config } from '../config';
+import type { OperationName, Query, ResultOf, VariablesOf } from './operations';
 
 export type ApiErrorKind = 'unreachable' | 'http' | 'permission' | 'database' | 'graphql';
 
@@ -52,12 +53,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** POST one operation (a constant from queries.ts) with its variables. */
-export async function gqlRequest<T>(
-  query: string,
-  variables: Record<string, unknown> = {},
+/** POST one operation (a constant from queries.ts) with its variables; typed by the operation. */
+export async function gqlRequest<N extends OperationName>(
+  query: Query<N>,
+  variables?: VariablesOf<N>,
   opts: RequestOptions = {},
-): Promise<T> {
+): Promise<ResultOf<N>> {
   const endpoint = opts.endpoint ?? config.graphqlEndpoint;
   const secret = opts.adminSecret === undefined ? config.adminSecret : opts.adminSecret;
   const doFetch = opts.fetchImpl ?? fetch;
@@ -70,14 +71,14 @@ export async function gqlRequest<T>(
     res = await doFetch(endpoint, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ query, variables, operationName }),
+      body: JSON.stringify({ query, variables: variables ?? {}, operationName }),
       signal: opts.signal,
     });
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new ApiError('unreachable', `Cannot reach the GraphQL API at ${endpoint}: ${(e as Error)?.message ?? e}`);
   }
-  let body: { data?: T; errors?: GraphQLErrorShape[] } | null = null;
+  let body: { data?: ResultOf<N>; errors?: GraphQLErrorShape[] } | null = null;
   try {
     body = await res.json();
   } catch {

@@ -1,6 +1,8 @@
 // EVERY GraphQL operation the dashboard sends lives in this module, as a plain string named
 // after its operation. The console server's test suite validates each export against its
 // schema, so never build a query elsewhere: pass everything that changes as variables.
+// Each is declared `as Query<'Name'>`: gqlRequest takes its result and variable types from
+// operations.generated.ts, which `npm run codegen` writes from schema.graphql (npm test fails when stale).
 //
 // Names follow Hasura v2 (root fields `<t>`, `<t>_by_pk`, `<t>_aggregate`; relationships
 // and computed fields of shared/seed/data-model.md). `source_event_payload` is queried only
@@ -12,6 +14,8 @@
 // (lib/rollups.ts hourWindow); the pages say so. Per-name figures come in one query through the rollup name
 // views (`rollup_*_names` with a `rollups_aggregate` per name); raw rows are read only for lists and details.
 
+import type { Query } from './operations';
+
 /** Health indicator: the API answers, the database behind it answers, newest record. */
 export const HealthCheck = `query HealthCheck {
   invocations(order_by: [{ created_at: desc }], limit: 1) {
@@ -19,7 +23,7 @@ export const HealthCheck = `query HealthCheck {
     created_at
     updated_at
   }
-}`;
+}` as Query<'HealthCheck'>;
 
 /**
  * Overview KPIs: per-hour totals and duration histograms (all source functions) of the window [from, to) and of
@@ -40,7 +44,7 @@ export const OverviewKpis = `query OverviewKpis($from: timestamptz!, $to: timest
     failed
     duration_hist
   }
-}`;
+}` as Query<'OverviewKpis'>;
 
 /** Per source function: totals of the window and of the previous period (one query, rollup aggregates). */
 export const FunctionTotals = `query FunctionTotals($from: timestamptz!, $to: timestamptz!, $prevFrom: timestamptz!) {
@@ -56,7 +60,7 @@ export const FunctionTotals = `query FunctionTotals($from: timestamptz!, $to: ti
       aggregate { sum { invocations completed failed } }
     }
   }
-}`;
+}` as Query<'FunctionTotals'>;
 
 /** Recent activity (overview), newest first. */
 export const RecentInvocations = `query RecentInvocations($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
@@ -81,7 +85,7 @@ export const RecentInvocations = `query RecentInvocations($from: timestamptz!, $
     source_user_email
     error_message
   }
-}`;
+}` as Query<'RecentInvocations'>;
 
 /** The seed's hourly statistics per source function (a view over the rollups, always fresh). */
 export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz!, $to: timestamptz!) {
@@ -102,9 +106,9 @@ export const DashboardStatsRange = `query DashboardStatsRange($from: timestamptz
     max_duration_ms
     p95_duration_ms
   }
-}`;
+}` as Query<'DashboardStatsRange'>;
 
-/** Hour by hour over all source functions (analytics charts): totals, durations, p95 of the hour. */
+/** Hour by hour over all source functions (analytics charts): totals, durations; p95 from each hour's histogram. */
 export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestamptz!) {
   invocation_hourly(where: { hour_bucket: { _gte: $from, _lt: $to } }, order_by: [{ hour_bucket: asc }]) {
     hour_bucket
@@ -113,9 +117,9 @@ export const HourlyStats = `query HourlyStats($from: timestamptz!, $to: timestam
     failed
     duration_sum
     duration_count
-    duration_p95
+    duration_hist
   }
-}`;
+}` as Query<'HourlyStats'>;
 
 /** Hour by hour for one source function (analytics charts, sparklines): the columns the charts draw. */
 export const FunctionHourlyStats = `query FunctionHourlyStats($from: timestamptz!, $to: timestamptz!, $sourceFunction: String!) {
@@ -131,7 +135,7 @@ export const FunctionHourlyStats = `query FunctionHourlyStats($from: timestamptz
     avg_duration_ms
     p95_duration_ms
   }
-}`;
+}` as Query<'FunctionHourlyStats'>;
 
 /**
  * Invocations table: filters, sort and page all come in as variables; the count for the pager stops at
@@ -158,14 +162,14 @@ export const InvocationsList = `query InvocationsList($where: invocations_bool_e
   invocations_aggregate(where: $where, limit: $countLimit) {
     aggregate { count }
   }
-}`;
+}` as Query<'InvocationsList'>;
 
 /** Source functions seen in a range (filter suggestions), from the rollups. */
 export const SourceFunctions = `query SourceFunctions($from: timestamptz!, $to: timestamptz!) {
   rollup_source_functions(where: { rollups: { hour_bucket: { _gte: $from, _lt: $to } } }, order_by: [{ source_function: asc }]) {
     source_function
   }
-}`;
+}` as Query<'SourceFunctions'>;
 
 /** One invocation with everything the detail and flow views show (payload excluded). */
 export const InvocationDetail = `query InvocationDetail($id: uuid!) {
@@ -253,7 +257,7 @@ export const InvocationDetail = `query InvocationDetail($id: uuid!) {
       }
     }
   }
-}`;
+}` as Query<'InvocationDetail'>;
 
 /** The payload alone: the read-only role may not be granted this column. */
 export const InvocationPayload = `query InvocationPayload($id: uuid!) {
@@ -261,7 +265,7 @@ export const InvocationPayload = `query InvocationPayload($id: uuid!) {
     id
     source_event_payload
   }
-}`;
+}` as Query<'InvocationPayload'>;
 
 /**
  * The values of an invocation: its payload (old -> new of an UPDATE, payload diffs) and the values its detection
@@ -277,7 +281,7 @@ export const InvocationValues = `query InvocationValues($id: uuid!) {
       detection_clause_values
     }
   }
-}`;
+}` as Query<'InvocationValues'>;
 
 /** Every invocation sharing a correlation ID, with the jobs that link them. */
 export const CorrelationChain = `query CorrelationChain($correlationId: String!, $limit: Int!) {
@@ -321,7 +325,7 @@ export const CorrelationChain = `query CorrelationChain($correlationId: String!,
   invocations_aggregate(where: { correlation_id: { _eq: $correlationId } }) {
     aggregate { count }
   }
-}`;
+}` as Query<'CorrelationChain'>;
 
 /**
  * The ten largest hourly maxima of job durations in the window: the smallest of them is a duration at least ten
@@ -335,7 +339,7 @@ export const SlowestJobThreshold = `query SlowestJobThreshold($from: timestamptz
   ) {
     duration_max
   }
-}`;
+}` as Query<'SlowestJobThreshold'>;
 
 /**
  * Slowest jobs (a list: raw rows). NULL durations never sort first. $minDuration comes from SlowestJobThreshold;
@@ -355,7 +359,7 @@ export const SlowestJobs = `query SlowestJobs($from: timestamptz!, $to: timestam
     invocation_id
     correlation_id
   }
-}`;
+}` as Query<'SlowestJobs'>;
 
 /** Per job name with a failure in range: runs, failures, durations (one query over the rollups). */
 export const FailingJobs = `query FailingJobs($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
@@ -372,7 +376,7 @@ export const FailingJobs = `query FailingJobs($from: timestamptz!, $to: timestam
       }
     }
   }
-}`;
+}` as Query<'FailingJobs'>;
 
 /** Per event name checked in range: checks, detections and failures (one query over the rollups). */
 export const DetectionRates = `query DetectionRates($from: timestamptz!, $to: timestamptz!, $limit: Int!) {
@@ -386,7 +390,7 @@ export const DetectionRates = `query DetectionRates($from: timestamptz!, $to: ti
       aggregate { sum { checked detected failed detection_failed handler_failed } }
     }
   }
-}`;
+}` as Query<'DetectionRates'>;
 
 /** Correlation coverage: totals and the share of each correlation source (one query over the rollups). */
 export const CorrelationCoverage = `query CorrelationCoverage($from: timestamptz!, $to: timestamptz!) {
@@ -402,7 +406,7 @@ export const CorrelationCoverage = `query CorrelationCoverage($from: timestamptz
       aggregate { sum { invocations } }
     }
   }
-}`;
+}` as Query<'CorrelationCoverage'>;
 
 /** Header search over correlation ID, source function, user email, ids (payload: see below). */
 export const SearchInvocations = `query SearchInvocations($where: invocations_bool_exp!, $limit: Int!) {
@@ -414,7 +418,7 @@ export const SearchInvocations = `query SearchInvocations($where: invocations_bo
     correlation_id
     source_user_email
   }
-}`;
+}` as Query<'SearchInvocations'>;
 
 /** Header search in payloads by JSON containment (jsonb @>). Needs the payload column. */
 export const SearchPayloadContains = `query SearchPayloadContains($contains: jsonb!, $limit: Int!) {
@@ -430,7 +434,7 @@ export const SearchPayloadContains = `query SearchPayloadContains($contains: jso
     correlation_id
     source_user_email
   }
-}`;
+}` as Query<'SearchPayloadContains'>;
 
 /** Header search in payloads by top-level key (jsonb ?). Needs the payload column. */
 export const SearchPayloadKey = `query SearchPayloadKey($key: String!, $limit: Int!) {
@@ -446,7 +450,7 @@ export const SearchPayloadKey = `query SearchPayloadKey($key: String!, $limit: I
     correlation_id
     source_user_email
   }
-}`;
+}` as Query<'SearchPayloadKey'>;
 
 /** `table:id` look-ups: map any record to its invocation. */
 export const LookupEventExecution = `query LookupEventExecution($id: uuid!) {
@@ -455,7 +459,7 @@ export const LookupEventExecution = `query LookupEventExecution($id: uuid!) {
     invocation_id
     event_name
   }
-}`;
+}` as Query<'LookupEventExecution'>;
 
 export const LookupJobExecution = `query LookupJobExecution($id: uuid!) {
   job_executions_by_pk(id: $id) {
@@ -463,7 +467,7 @@ export const LookupJobExecution = `query LookupJobExecution($id: uuid!) {
     invocation_id
     job_name
   }
-}`;
+}` as Query<'LookupJobExecution'>;
 
 export const LookupJobLog = `query LookupJobLog($id: uuid!) {
   job_logs_by_pk(id: $id) {
@@ -472,7 +476,7 @@ export const LookupJobLog = `query LookupJobLog($id: uuid!) {
     job_execution_id
     message
   }
-}`;
+}` as Query<'LookupJobLog'>;
 
 /** Detection funnel of one event type over whole UTC hours: the event rollup's totals and each clause's. */
 export const DetectionFunnel = `query DetectionFunnel($from: timestamptz!, $to: timestamptz!, $eventName: String!) {
@@ -489,7 +493,7 @@ export const DetectionFunnel = `query DetectionFunnel($from: timestamptz!, $to: 
       aggregate { sum { evaluated passed failed threw } }
     }
   }
-}`;
+}` as Query<'DetectionFunnel'>;
 
 /** The event executions that stopped at one funnel step ($where from lib/detection.ts stoppedAtWhere), newest first. */
 export const FunnelStoppedAt = `query FunnelStoppedAt($where: event_executions_bool_exp!, $limit: Int!) {
@@ -511,7 +515,7 @@ export const FunnelStoppedAt = `query FunnelStoppedAt($where: event_executions_b
       changed_columns
     }
   }
-}`;
+}` as Query<'FunnelStoppedAt'>;
 
 /** Dry-run replays (replay_runs), newest first. */
 export const ReplayRuns = `query ReplayRuns($limit: Int!) {
@@ -527,7 +531,7 @@ export const ReplayRuns = `query ReplayRuns($limit: Int!) {
     decisions_changed
     error_message
   }
-}`;
+}` as Query<'ReplayRuns'>;
 
 /** One replay's report: per event type detected before / after, and the changed decisions with their clause. */
 export const ReplayReport = `query ReplayReport($id: uuid!, $limit: Int!) {
@@ -568,4 +572,4 @@ export const ReplayReport = `query ReplayReport($id: uuid!, $limit: Int!) {
       clauses_after
     }
   }
-}`;
+}` as Query<'ReplayReport'>;

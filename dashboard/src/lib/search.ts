@@ -1,4 +1,5 @@
 // Header search: what the user typed → which query to run with which variables.
+import type { invocations_bool_exp } from '../graphql/operations.generated';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -26,7 +27,7 @@ export type SearchPlan =
   | {
       kind: 'text';
       /** invocations_bool_exp for correlation ID / function / email / ids; null for a JSON query */
-      where: Record<string, unknown> | null;
+      where: invocations_bool_exp | null;
       /** payload search: JSON containment or top-level key; null when the text cannot be one */
       payload: { contains: unknown } | { key: string } | null;
     };
@@ -61,7 +62,7 @@ export function planSearch(raw: string): SearchPlan {
   }
 
   const like = `%${escapeLike(q)}%`;
-  const or: Record<string, unknown>[] = [
+  const or: invocations_bool_exp[] = [
     { correlation_id: { _ilike: like } },
     { source_function: { _ilike: like } },
     { source_user_email: { _ilike: like } },

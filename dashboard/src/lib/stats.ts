@@ -1,9 +1,11 @@
 // Aggregation of dashboard_stats rows (hour_bucket × source_function) on the client.
 import { num } from './format';
 
+// dashboard_stats is a view: the schema calls every column nullable, though the rollups never leave an hour or a
+// function empty; rows without them are skipped.
 export interface StatsRow {
-  hour_bucket: string;
-  source_function: string;
+  hour_bucket: string | null;
+  source_function: string | null;
   total_invocations: number | string | null;
   successful_invocations: number | string | null;
   failed_invocations: number | string | null;
@@ -31,6 +33,7 @@ export function aggregateByHour(rows: StatsRow[], sourceFunction?: string): Hour
   const byHour = new Map<string, { total: number; successful: number; failed: number; durSum: number; durN: number; p95: number | null }>();
   for (const r of rows) {
     if (sourceFunction && r.source_function !== sourceFunction) continue;
+    if (!r.hour_bucket) continue;
     const key = new Date(r.hour_bucket).toISOString();
     const acc = byHour.get(key) ?? { total: 0, successful: 0, failed: 0, durSum: 0, durN: 0, p95: null };
     const total = num(r.total_invocations) ?? 0;
@@ -82,6 +85,7 @@ export interface FunctionTotals {
 export function totalsByFunction(rows: StatsRow[], from: Date, to: Date): Map<string, FunctionTotals> {
   const out = new Map<string, FunctionTotals & { durSum: number; durN: number }>();
   for (const r of rows) {
+    if (!r.hour_bucket || r.source_function === null) continue;
     const t = new Date(r.hour_bucket).getTime();
     if (t < from.getTime() || t >= to.getTime()) continue;
     const acc = out.get(r.source_function) ?? { sourceFunction: r.source_function, total: 0, successful: 0, failed: 0, avgDuration: null, durSum: 0, durN: 0 };

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, gqlRequest } from '../graphql/client';
 import { InvocationDetail, InvocationPayload, InvocationValues } from '../graphql/queries';
-import type { InvocationDetailData, InvocationValuesData } from '../graphql/types';
+import type { InvocationValuesData } from '../graphql/types';
 import { UUID_RE } from './search';
 
 export function useInvocationDetail(id: string | undefined) {
@@ -9,7 +9,7 @@ export function useInvocationDetail(id: string | undefined) {
     queryKey: ['invocation', id],
     enabled: !!id && UUID_RE.test(id),
     queryFn: async () => {
-      const d = await gqlRequest<{ invocations_by_pk: InvocationDetailData | null }>(InvocationDetail, { id });
+      const d = await gqlRequest(InvocationDetail, { id: id! });
       return d.invocations_by_pk;
     },
   });
@@ -24,7 +24,7 @@ export function useInvocationPayload(id: string | undefined, enabled: boolean) {
     retry: 0,
     queryFn: async (): Promise<PayloadState> => {
       try {
-        const d = await gqlRequest<{ invocations_by_pk: { source_event_payload: unknown } | null }>(InvocationPayload, { id });
+        const d = await gqlRequest(InvocationPayload, { id: id! });
         if (!d.invocations_by_pk) return { state: 'missing' };
         return { state: 'ok', payload: d.invocations_by_pk.source_event_payload };
       } catch (e) {
@@ -45,7 +45,7 @@ export function useInvocationValues(id: string | undefined, enabled = true) {
     retry: 0,
     queryFn: async (): Promise<ValuesState> => {
       try {
-        const d = await gqlRequest<{ invocations_by_pk: InvocationValuesData | null }>(InvocationValues, { id });
+        const d = await gqlRequest(InvocationValues, { id: id! });
         if (!d.invocations_by_pk) return { state: 'missing' };
         return { state: 'ok', values: d.invocations_by_pk };
       } catch (e) {

@@ -8,7 +8,7 @@ import { formatCount, formatDuration, formatPercent, formatTimestamp } from '../
 import { useRange } from '../lib/hooks';
 import { aggregateByHour, fillHours, sortNullsLast, type StatsRow } from '../lib/stats';
 import { describeRange, type TimeWindow } from '../lib/time';
-import { hourWindow, uuid7Lower } from '../lib/rollups';
+import { histQuantile, hourWindow, uuid7Lower } from '../lib/rollups';
 import { isolatedPoints } from '../lib/chart';
 
 const NAME_LIMIT = 40;
@@ -25,16 +25,6 @@ function windowVars(w: TimeWindow) {
 }
 
 const sum = (v: number | string | null | undefined) => Number(v ?? 0);
-
-interface HourlyRow {
-  hour_bucket: string;
-  invocations: number | string;
-  completed: number | string;
-  failed: number | string;
-  duration_sum: number | string;
-  duration_count: number | string;
-  duration_p95: number | string | null;
-}
 
 export function AnalyticsPage() {
   const { spec } = useRange();
@@ -70,8 +60,8 @@ function TimeSeries() {
       const vars = windowVars(w);
       const [series, names] = await Promise.all([
         fn
-          ? gqlRequest<{ dashboard_stats: StatsRow[] }>(FunctionHourlyStats, { ...vars, sourceFunction: fn }).then((d) => d.dashboard_stats)
-          : gqlRequest<{ invocation_hourly: HourlyRow[] }>(HourlyStats, vars).then((d) =>
+          ? gqlRequest(FunctionHourlyStats, { ...vars, sourceFunction: fn }).then((d) => d.dashboard_stats)
+          : gqlRequest(HourlyStats, vars).then((d) =>
               d.invocation_hourly.map(
                 (r): StatsRow => ({
                   hour_bucket: r.hour_bucket,
@@ -80,13 +70,13 @@ function TimeSeries() {
                   successful_invocations: r.completed,
                   failed_invocations: r.failed,
                   avg_duration_ms: sum(r.duration_count) > 0 ? sum(r.duration_sum) / sum(r.duration_count) : null,
-                  p95_duration_ms: r.duration_p95,
+                  p95_duration_ms: histQuantile(r.duration_hist, 0.95),
                 }),
               ),
             ),
-        gqlRequest<{ rollup_source_functions: { source_function: string }[] }>(SourceFunctions, vars),
+        gqlRequest(SourceFunctions, vars),
       ]);
-      return { window: { from: new Date(vars.from), to: w.to }, rows: series, functions: names.rollup_source_functions.map((f) => f.source_function) };
+      return { window: { from: new Date(vars.from), to: w.to }, rows: series, functions: names.rollup_source_functions.flatMap((f) => (f.source_function ? [f.source_function] : [])) };
     },
   });
   if (q.isPending) return <Loading what="hourly statistics" />;
@@ -179,10 +169,10 @@ function SlowestJobsPanel() {
     queryFn: async () => {
       const w = resolve();
       // The list is exact over [from, to); the rollups only say which durations are worth reading.
-      const t = await gqlRequest<{ job_rollup: { duration_max: number }[] }>(SlowestJobThreshold, { ...windowVars(w), limit: 10 });
+      const t = await gqlRequest(SlowestJobThreshold, { ...windowVars(w), limit: 10 });
       if (t.job_rollup.length === 0) return { job_executions: [] as JobRow[] };
       const minDuration = Math.min(...t.job_rollup.map((r) => Number(r.duration_max)));
-      return gqlRequest<{ job_executions: JobRow[] }>(SlowestJobs, {
+      return gqlRequest(SlowestJobs, {
         from: w.from.toISOString(),
         to: w.to.toISOString(),
         idFrom: uuid7Lower(new Date(w.from.getTime() - 60_000)),
@@ -231,23 +221,18 @@ function SlowestJobsPanel() {
   );
 }
 
-interface FailingJobRow {
-  job_name: string;
-  stats: { aggregate: { sum: { jobs: number | null; completed: number | null; failed: number | null; duration_sum: number | null; duration_count: number | null }; max: { duration_max: number | null } } };
-}
-
 function FailingJobsPanel() {
   const { key, resolve } = useRange();
   const names = useQuery({
     queryKey: ['analytics', 'failing-jobs', key],
-    queryFn: () => gqlRequest<{ rollup_job_names: FailingJobRow[] }>(FailingJobs, { ...windowVars(resolve()), limit: NAME_LIMIT }),
+    queryFn: () => gqlRequest(FailingJobs, { ...windowVars(resolve()), limit: NAME_LIMIT }),
   });
   const rows = (names.data?.rollup_job_names ?? [])
     .map((r) => {
-      const a = r.stats.aggregate.sum;
-      const total = sum(a.jobs);
-      const failed = sum(a.failed);
-      return { name: r.job_name, total, failed, rate: total ? (failed / total) * 100 : null, avg: sum(a.duration_count) ? sum(a.duration_sum) / sum(a.duration_count) : null };
+      const a = r.stats.aggregate?.sum;
+      const total = sum(a?.jobs);
+      const failed = sum(a?.failed);
+      return { name: r.job_name ?? '', total, failed, rate: total ? (failed / total) * 100 : null, avg: sum(a?.duration_count) ? sum(a?.duration_sum) / sum(a?.duration_count) : null };
     })
     .sort((a, b) => b.failed - a.failed || (b.rate ?? -1) - (a.rate ?? -1));
   return (
@@ -287,22 +272,17 @@ function FailingJobsPanel() {
   );
 }
 
-interface DetectionRow {
-  event_name: string;
-  stats: { aggregate: { sum: { checked: number | null; detected: number | null; failed: number | null; detection_failed: number | null; handler_failed: number | null } } };
-}
-
 function DetectionRatePanel() {
   const { key, resolve } = useRange();
   const names = useQuery({
     queryKey: ['analytics', 'detection', key],
-    queryFn: () => gqlRequest<{ rollup_event_names: DetectionRow[] }>(DetectionRates, { ...windowVars(resolve()), limit: NAME_LIMIT }),
+    queryFn: () => gqlRequest(DetectionRates, { ...windowVars(resolve()), limit: NAME_LIMIT }),
   });
   const rows = (names.data?.rollup_event_names ?? []).map((r) => {
-    const a = r.stats.aggregate.sum;
-    const checked = sum(a.checked);
-    const detected = sum(a.detected);
-    return { name: r.event_name, checked, detected, failed: sum(a.failed) + sum(a.detection_failed) + sum(a.handler_failed), rate: checked ? (detected / checked) * 100 : null };
+    const a = r.stats.aggregate?.sum;
+    const checked = sum(a?.checked);
+    const detected = sum(a?.detected);
+    return { name: r.event_name ?? '', checked, detected, failed: sum(a?.failed) + sum(a?.detection_failed) + sum(a?.handler_failed), rate: checked ? (detected / checked) * 100 : null };
   });
   return (
     <section aria-label="Detection rate per event">
@@ -346,21 +326,16 @@ function DetectionRatePanel() {
   );
 }
 
-interface CoverageData {
-  totals: { aggregate: { sum: { invocations: number | null; with_correlation_id: number | null; chained: number | null } } };
-  sources: { correlation_source: string; stats: { aggregate: { sum: { invocations: number | null } } } }[];
-}
-
 function CoveragePanel() {
   const { key, resolve } = useRange();
   const q = useQuery({
     queryKey: ['analytics', 'coverage', key],
-    queryFn: () => gqlRequest<CoverageData>(CorrelationCoverage, windowVars(resolve())),
+    queryFn: () => gqlRequest(CorrelationCoverage, windowVars(resolve())),
   });
-  const sources = (q.data?.sources ?? []).map((s) => ({ source: s.correlation_source, n: sum(s.stats.aggregate.sum.invocations) }));
-  const total = q.data ? sum(q.data.totals.aggregate.sum.invocations) : 0;
+  const sources = (q.data?.sources ?? []).map((s) => ({ source: s.correlation_source ?? '', n: sum(s.stats.aggregate?.sum?.invocations) }));
+  const total = sum(q.data?.totals.aggregate?.sum?.invocations);
   const covered = total - sources.filter((s) => s.source === 'generated').reduce((a, s) => a + s.n, 0);
-  const chained = q.data ? sum(q.data.totals.aggregate.sum.chained) : 0;
+  const chained = sum(q.data?.totals.aggregate?.sum?.chained);
   const pct = total > 0 ? (covered / total) * 100 : null;
   return (
     <section aria-label="Correlation coverage">

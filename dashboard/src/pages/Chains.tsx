@@ -4,7 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { config } from '../config';
 import { gqlRequest } from '../graphql/client';
 import { CorrelationChain } from '../graphql/queries';
-import { countOf, type AggregateCount, type ChainInvocation } from '../graphql/types';
+import { countOf } from '../graphql/types';
 import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import { GraphView } from '../components/GraphView';
 import { buildChainGraph, chainTimeline, statusTone, type FlowNodeModel } from '../lib/flow';
@@ -65,7 +65,7 @@ function Chain({ correlationId }: { correlationId: string }) {
   const q = useQuery({
     queryKey: ['chain', correlationId],
     queryFn: () =>
-      gqlRequest<{ invocations: ChainInvocation[]; invocations_aggregate: AggregateCount }>(CorrelationChain, { correlationId, limit: CHAIN_LIMIT }),
+      gqlRequest(CorrelationChain, { correlationId, limit: CHAIN_LIMIT }),
   });
   const [selected, setSelected] = useState<FlowNodeModel | null>(null);
   const model = useMemo(() => (q.data ? buildChainGraph(q.data.invocations) : null), [q.data]);

@@ -3,7 +3,6 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { gqlRequest } from '../graphql/client';
 import { RecentInvocations } from '../graphql/queries';
-import type { InvocationRow } from '../graphql/types';
 import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import { EventDetail, InvocationSummary, JobDetail } from '../components/Details';
 import { GraphView } from '../components/GraphView';
@@ -22,7 +21,7 @@ function FlowPicker() {
     queryKey: ['flows', 'recent', key],
     queryFn: async () => {
       const w = resolve();
-      return gqlRequest<{ invocations: InvocationRow[] }>(RecentInvocations, { from: w.from.toISOString(), to: w.to.toISOString(), limit: 25 });
+      return gqlRequest(RecentInvocations, { from: w.from.toISOString(), to: w.to.toISOString(), limit: 25 });
     },
   });
   return (

@@ -17,24 +17,6 @@ import { describeRange } from '../lib/time';
 const n = (v: unknown) => Number(v ?? 0);
 const LIST_LIMIT = 50;
 
-interface FunnelData {
-  events: { aggregate: { sum: Record<string, number | string | null> } };
-  clauses: { clause_index: number; clause_name: string; stats: { aggregate: { sum: Record<string, number | string | null> } } }[];
-}
-
-interface StoppedRow {
-  id: string;
-  created_at: string;
-  invocation_id: string;
-  event_name: string;
-  status: string;
-  detected: boolean;
-  detection_rejected_by: string | null;
-  detection_clauses: unknown;
-  detection_error: string | null;
-  invocation: { id: string; source_function: string; source_operation: string | null; correlation_id: string | null; changed_columns: string[] | null } | null;
-}
-
 function stepKey(s: FunnelStep): string {
   return s.kind === 'clause' ? `clause:${s.clauseIndex}:${s.clauseName}` : s.kind;
 }
@@ -43,7 +25,7 @@ function StoppedList({ step, eventName, from, to }: { step: FunnelStep; eventNam
   const where = stoppedAtWhere(step, eventName, from, to);
   const q = useQuery({
     queryKey: ['funnel-stopped', where],
-    queryFn: () => gqlRequest<{ event_executions: StoppedRow[] }>(FunnelStoppedAt, { where, limit: LIST_LIMIT }),
+    queryFn: () => gqlRequest(FunnelStoppedAt, { where, limit: LIST_LIMIT }),
   });
   const title =
     step.kind === 'clause' ? `Stopped by “${step.clauseName}”` : step.kind === 'checked' ? 'Not detected before any clause' : step.kind === 'detected' ? 'Detected, but jobs did not all succeed' : 'Jobs succeeded';
@@ -84,7 +66,7 @@ function StoppedList({ step, eventName, from, to }: { step: FunnelStep; eventNam
                   <ClauseList clauses={parseClauses(r.detection_clauses)} />
                   {r.detection_error ? <div className="fail-text small">{r.detection_error}</div> : null}
                 </td>
-                <td className="mono small">{(r.invocation?.changed_columns ?? []).join(', ')}</td>
+                <td className="mono small">{Array.isArray(r.invocation?.changed_columns) ? r.invocation.changed_columns.join(', ') : ''}</td>
               </tr>
             ))}
           </tbody>
@@ -104,7 +86,7 @@ export function FunnelPage() {
   const names = useQuery({
     queryKey: ['funnel-names', key],
     queryFn: () =>
-      gqlRequest<{ rollup_event_names: { event_name: string; stats: { aggregate: { sum: { checked: number | string | null } } } }[] }>(DetectionRates, {
+      gqlRequest(DetectionRates, {
         ...vars,
         limit: 200,
       }),
@@ -112,7 +94,7 @@ export function FunnelPage() {
   const funnel = useQuery({
     queryKey: ['funnel', key, eventName],
     enabled: !!eventName,
-    queryFn: () => gqlRequest<FunnelData>(DetectionFunnel, { ...vars, eventName }),
+    queryFn: () => gqlRequest(DetectionFunnel, { ...vars, eventName }),
   });
   const set = (k: string, v: string | null) =>
     setParams((p) => {
@@ -125,18 +107,18 @@ export function FunnelPage() {
   const steps = funnel.data
     ? buildFunnel(
         {
-          checked: n(funnel.data.events.aggregate.sum.checked),
-          detected: n(funnel.data.events.aggregate.sum.detected),
-          completed: n(funnel.data.events.aggregate.sum.completed),
-          detection_failed: n(funnel.data.events.aggregate.sum.detection_failed),
+          checked: n(funnel.data.events.aggregate?.sum?.checked),
+          detected: n(funnel.data.events.aggregate?.sum?.detected),
+          completed: n(funnel.data.events.aggregate?.sum?.completed),
+          detection_failed: n(funnel.data.events.aggregate?.sum?.detection_failed),
         },
         funnel.data.clauses.map((c) => ({
-          clause_index: c.clause_index,
-          clause_name: c.clause_name,
-          evaluated: n(c.stats.aggregate.sum.evaluated),
-          passed: n(c.stats.aggregate.sum.passed),
-          failed: n(c.stats.aggregate.sum.failed),
-          threw: n(c.stats.aggregate.sum.threw),
+          clause_index: c.clause_index ?? 0,
+          clause_name: c.clause_name ?? '',
+          evaluated: n(c.stats.aggregate?.sum?.evaluated),
+          passed: n(c.stats.aggregate?.sum?.passed),
+          failed: n(c.stats.aggregate?.sum?.failed),
+          threw: n(c.stats.aggregate?.sum?.threw),
         })),
       )
     : [];
@@ -154,8 +136,8 @@ export function FunnelPage() {
         <select aria-label="Event type" value={eventName} onChange={(e) => set('event', e.target.value || null)}>
           <option value="">choose…</option>
           {(names.data?.rollup_event_names ?? []).map((r) => (
-            <option key={r.event_name} value={r.event_name}>
-              {r.event_name} ({formatCount(n(r.stats.aggregate.sum.checked))} checked)
+            <option key={r.event_name ?? ''} value={r.event_name ?? ''}>
+              {r.event_name} ({formatCount(n(r.stats.aggregate?.sum?.checked))} checked)
             </option>
           ))}
         </select>

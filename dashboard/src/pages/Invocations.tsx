@@ -4,7 +4,6 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
 import { gqlRequest } from '../graphql/client';
 import { InvocationsList, SourceFunctions } from '../graphql/queries';
-import type { InvocationRow } from '../graphql/types';
 import { CorrLink, Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import {
   FILTER_PARAM,
@@ -75,7 +74,7 @@ export function InvocationsPage() {
   const list = useQuery({
     queryKey: ['invocations', key, filters, sort, page, pageSize],
     queryFn: () =>
-      gqlRequest<{ invocations: InvocationRow[]; invocations_aggregate: { aggregate: { count: number } } }>(
+      gqlRequest(
         InvocationsList,
         buildInvocationListVariables(filters, resolve(), sort, page, pageSize),
       ),
@@ -85,7 +84,7 @@ export function InvocationsPage() {
     queryKey: ['source-functions', key],
     queryFn: () => {
       const w = resolve();
-      return gqlRequest<{ rollup_source_functions: { source_function: string }[] }>(SourceFunctions, {
+      return gqlRequest(SourceFunctions, {
         from: new Date(Math.floor(w.from.getTime() / 3600_000) * 3600_000).toISOString(),
         to: w.to.toISOString(),
       });
@@ -99,7 +98,7 @@ export function InvocationsPage() {
       mut(n);
       return n;
     });
-  const counted = list.data?.invocations_aggregate.aggregate.count ?? 0;
+  const counted = list.data?.invocations_aggregate.aggregate?.count ?? 0;
   const capped = countIsCapped(counted);
   const total = capped ? counted - 1 : counted;
   const pages = pageCount(total, pageSize);
@@ -116,9 +115,7 @@ export function InvocationsPage() {
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <FilterInput label="Source function" param={FILTER_PARAM.sourceFunction} list="source-functions" placeholder="any" />
         <datalist id="source-functions">
-          {(functions.data?.rollup_source_functions ?? []).map((f) => (
-            <option key={f.source_function} value={f.source_function} />
-          ))}
+          {(functions.data?.rollup_source_functions ?? []).flatMap((f) => (f.source_function ? [<option key={f.source_function} value={f.source_function} />] : []))}
         </datalist>
         <label className="filter">
           <span>Status</span>

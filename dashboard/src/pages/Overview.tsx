@@ -4,7 +4,7 @@ import { Line, LineChart, ResponsiveContainer } from 'recharts';
 import { config } from '../config';
 import { gqlRequest } from '../graphql/client';
 import { DashboardStatsRange, FunctionTotals, OverviewKpis, RecentInvocations } from '../graphql/queries';
-import type { InvocationRow } from '../graphql/types';
+import type { FunctionTotalsResult } from '../graphql/operations.generated';
 import { CorrLink, Empty, ErrorBox, InvLink, Loading, StatusBadge, TrendBadge } from '../components/common';
 import { formatAgo, formatCount, formatDuration, formatPercent, formatRate, formatTimestamp } from '../lib/format';
 import { useNow, useRange } from '../lib/hooks';
@@ -41,7 +41,7 @@ interface HourRow {
 /** One round trip: the hourly rollups of both periods; sums, and p95 from the merged histograms. */
 export async function fetchKpis(window: TimeWindow): Promise<KpiResult> {
   const hw = hourWindow(window);
-  const k = await gqlRequest<{ current: HourRow[]; previous: HourRow[] }>(OverviewKpis, {
+  const k = await gqlRequest(OverviewKpis, {
     from: hw.from.toISOString(),
     to: hw.to.toISOString(),
     prevFrom: hw.prevFrom.toISOString(),
@@ -86,7 +86,7 @@ export function OverviewPage() {
     queryKey: ['overview', 'recent', key],
     queryFn: async () => {
       const w = resolve();
-      const d = await gqlRequest<{ invocations: InvocationRow[] }>(RecentInvocations, { from: w.from.toISOString(), to: w.to.toISOString(), limit: 15 });
+      const d = await gqlRequest(RecentInvocations, { from: w.from.toISOString(), to: w.to.toISOString(), limit: 15 });
       return { window: w, rows: d.invocations };
     },
     refetchInterval,
@@ -97,8 +97,8 @@ export function OverviewPage() {
       const hw = hourWindow(resolve());
       const vars = { from: hw.from.toISOString(), to: hw.to.toISOString(), prevFrom: hw.prevFrom.toISOString() };
       const [totals, hourly] = await Promise.all([
-        gqlRequest<{ rollup_source_functions: FunctionTotalsRow[] }>(FunctionTotals, vars),
-        gqlRequest<{ dashboard_stats: StatsRow[] }>(DashboardStatsRange, { from: vars.from, to: vars.to }),
+        gqlRequest(FunctionTotals, vars),
+        gqlRequest(DashboardStatsRange, { from: vars.from, to: vars.to }),
       ]);
       return { window: { from: hw.from, to: hw.to }, totals: totals.rollup_source_functions, rows: hourly.dashboard_stats };
     },
@@ -242,11 +242,7 @@ export function OverviewPage() {
   );
 }
 
-interface FunctionTotalsRow {
-  source_function: string;
-  current: { aggregate: { sum: { invocations: number | null; completed: number | null; failed: number | null; duration_sum: number | null; duration_count: number | null } } };
-  previous: { aggregate: { sum: { invocations: number | null; completed: number | null; failed: number | null } } };
-}
+type FunctionTotalsRow = FunctionTotalsResult['rollup_source_functions'][number];
 
 function FunctionTrends({ totals, rows, window }: { totals: FunctionTotalsRow[]; rows: StatsRow[]; window: TimeWindow }) {
   if (totals.length === 0) {
@@ -271,21 +267,21 @@ function FunctionTrends({ totals, rows, window }: { totals: FunctionTotalsRow[];
         </thead>
         <tbody>
           {totals.map((t) => {
-            const a = t.current.aggregate.sum;
-            const b = t.previous.aggregate.sum;
-            const total = Number(a.invocations ?? 0);
-            const failed = Number(a.failed ?? 0);
-            const avg = a.duration_count ? Number(a.duration_sum) / Number(a.duration_count) : null;
-            const spark = fillHours(aggregateByHour(rows, t.source_function), window.from, window.to);
+            const a = t.current.aggregate?.sum;
+            const b = t.previous.aggregate?.sum;
+            const total = Number(a?.invocations ?? 0);
+            const failed = Number(a?.failed ?? 0);
+            const avg = a?.duration_count ? Number(a.duration_sum) / Number(a.duration_count) : null;
+            const spark = fillHours(aggregateByHour(rows, t.source_function ?? undefined), window.from, window.to);
             return (
-              <tr key={t.source_function}>
+              <tr key={t.source_function ?? ''}>
                 <td>{t.source_function}</td>
                 <td className="num">{formatCount(total)}</td>
                 <td>
-                  <TrendBadge trend={relativeTrend(total, b.invocations === null ? null : Number(b.invocations))} goodWhen="none" />
+                  <TrendBadge trend={relativeTrend(total, b?.invocations == null ? null : Number(b.invocations))} goodWhen="none" />
                 </td>
                 <td className="num">
-                  {formatCount(failed)} <TrendBadge trend={relativeTrend(failed, b.failed === null ? null : Number(b.failed))} goodWhen="down" />
+                  {formatCount(failed)} <TrendBadge trend={relativeTrend(failed, b?.failed == null ? null : Number(b.failed))} goodWhen="down" />
                 </td>
                 <td className="num">{formatDuration(avg)}</td>
                 <td style={{ width: 120, height: 28 }}>

@@ -7,7 +7,6 @@ import { ClauseList } from '../components/Clauses';
 import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import { gqlRequest } from '../graphql/client';
 import { ReplayReport, ReplayRuns } from '../graphql/queries';
-import type { ReplayDecision, ReplayReportRow, ReplayRun } from '../graphql/types';
 import { parseClauses } from '../lib/detection';
 import { formatCount, formatTimestamp } from '../lib/format';
 import { UUID_RE } from '../lib/search';
@@ -18,15 +17,15 @@ function said(v: boolean | null): string {
   return v === null ? 'not checked' : v ? 'detected' : 'not detected';
 }
 
-function selectionText(s: Record<string, unknown> | null): string {
-  if (!s) return '';
+function selectionText(s: unknown): string {
+  if (!s || typeof s !== 'object') return '';
   return Object.entries(s)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' · ');
 }
 
 function RunList() {
-  const q = useQuery({ queryKey: ['replays'], queryFn: () => gqlRequest<{ replay_runs: ReplayRun[] }>(ReplayRuns, { limit: 100 }) });
+  const q = useQuery({ queryKey: ['replays'], queryFn: () => gqlRequest(ReplayRuns, { limit: 100 }) });
   if (q.isPending) return <Loading what="replays" />;
   if (q.isError) return <ErrorBox error={q.error} what="replays" onRetry={() => q.refetch()} />;
   if (q.data.replay_runs.length === 0)
@@ -70,12 +69,10 @@ function RunList() {
   );
 }
 
-type Report = ReplayRun & { report: ReplayReportRow[]; decisions: ReplayDecision[] };
-
 function RunReport({ id }: { id: string }) {
   const q = useQuery({
     queryKey: ['replay', id],
-    queryFn: () => gqlRequest<{ replay_runs_by_pk: Report | null }>(ReplayReport, { id, limit: CHANGED_LIMIT }),
+    queryFn: () => gqlRequest(ReplayReport, { id, limit: CHANGED_LIMIT }),
   });
   if (q.isPending) return <Loading what="the replay report" />;
   if (q.isError) return <ErrorBox error={q.error} what="the replay report" onRetry={() => q.refetch()} />;

@@ -75,7 +75,7 @@ inline std::unique_ptr<error_info> to_error(std::unique_ptr<error_note> note) {
     return e;
 }
 
-inline nlohmann::json decode_fields(const std::string& buf) {
+inline nlohmann::json decode_fields(std::string_view buf) {
     auto out = nlohmann::json::object();
     std::size_t pos = 0;
     auto get32 = [&] {
@@ -87,7 +87,7 @@ inline nlohmann::json decode_fields(const std::string& buf) {
     while (pos < buf.size()) {
         auto kind = static_cast<field_value::kind>(buf[pos++]);
         auto key_size = get32();
-        std::string key = buf.substr(pos, key_size);
+        std::string key(buf.substr(pos, key_size));
         pos += key_size;
         nlohmann::json value;
         switch (kind) {
@@ -116,7 +116,7 @@ inline nlohmann::json decode_fields(const std::string& buf) {
             }
             case field_value::kind::string: {
                 auto n = get32();
-                value = buf.substr(pos, n);
+                value = std::string(buf.substr(pos, n));
                 pos += n;
                 break;
             }
@@ -127,8 +127,8 @@ inline nlohmann::json decode_fields(const std::string& buf) {
 }
 
 inline std::optional<nlohmann::json> take_json(json_or_fields& v) {
-    if (v.has_fields) return decode_fields(v.fields);
-    if (v.json) return std::move(*static_cast<nlohmann::json*>(v.json.ptr));
+    if (v.has_fields) return decode_fields(std::string_view(v.fields.data(), v.fields.size()));
+    if (v.json) return std::move(*static_cast<nlohmann::json*>(v.json.get()));
     return std::nullopt;
 }
 
@@ -184,7 +184,7 @@ inline void resolve_seed(invocation_seed& s, const correlation_config& correlati
             else s.payload = json_box::make(std::move(parsed));
         }
         static const nlohmann::json none;
-        const nlohmann::json& payload = parsed_payload ? *parsed_payload : s.payload ? *static_cast<const nlohmann::json*>(s.payload.ptr) : none;
+        const nlohmann::json& payload = parsed_payload ? *parsed_payload : s.payload ? *static_cast<const nlohmann::json*>(s.payload.get()) : none;
         if (!s.explicit_correlation_id.empty()) {
             s.correlation_id = s.explicit_correlation_id;
             s.correlation_from = correlation_source::explicit_id;
@@ -210,7 +210,8 @@ inline void resolve_seed(invocation_seed& s, const correlation_config& correlati
 inline void capture_payload(invocation_seed& s, const nlohmann::json& payload, const config& cfg, const correlation_config& correlation) {
     if (s.keep_payload) {
         payload_limits hit;
-        s.payload = json_box::make(bounded_copy(payload, cfg, 0, hit));
+        if (within_limits(payload, cfg)) s.payload = json_box::make(payload);
+        else s.payload = json_box::make(bounded_copy(payload, cfg, 0, hit));
         s.payload_bounded = true;
         s.payload_too_deep = hit.too_deep;
         s.payload_trimmed = hit.trimmed;
@@ -239,7 +240,7 @@ inline invocation_info_ptr build_info(invocation_seed& s, const config& cfg, con
                 info->source_event_payload = nlohmann::json{{"_eventscope_unparsed_body", std::move(raw)}};
             }
         } else if (s.payload) {
-            auto& payload = *static_cast<nlohmann::json*>(s.payload.ptr);
+            auto& payload = *static_cast<nlohmann::json*>(s.payload.get());
             read_source_fields(payload, *info);
             if (s.keep_payload && s.payload_bounded) {
                 note_limits(payload_limits{s.payload_too_deep, s.payload_trimmed}, cfg, info->payload_errors);
@@ -292,7 +293,7 @@ public:
                         r.error = to_error(std::move(owned->error));
                         if (!owned->context.empty()) {
                             auto context = std::make_unique<nlohmann::json>(nlohmann::json::object());
-                            for (auto& [key, value] : owned->context) (*context)[key] = std::move(*static_cast<nlohmann::json*>(value.ptr));
+                            for (auto& [key, value] : owned->context) (*context)[key] = std::move(*static_cast<nlohmann::json*>(value.get()));
                             r.context_data = std::move(context);
                         }
                     }
@@ -384,7 +385,7 @@ public:
                 r.level = static_cast<log_level>(e.level);
                 if (extras) {
                     r.message = std::move(extras->message);
-                    if (extras->data) r.data = std::move(*static_cast<nlohmann::json*>(extras->data.ptr));
+                    if (extras->data) r.data = std::move(*static_cast<nlohmann::json*>(extras->data.get()));
                 }
                 r.logged_at = ns(e.t0);
                 r.stamped = true;

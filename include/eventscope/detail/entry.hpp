@@ -112,21 +112,17 @@ struct name_arg {
 
 namespace detail {
 
-// A value of nlohmann::json kept behind a pointer, so that the frontend never needs the complete type: the
-// box is made (and its deleter instantiated) where the caller had a complete json.
+// A value of nlohmann::json held without the frontend needing the complete type: stored in place (a json is
+// 16 bytes), with its destroy and move functions instantiated where the caller had a complete json.
 struct json_box {
-    void* ptr = nullptr;
-    void (*destroy)(void*) noexcept = nullptr;
-
     json_box() noexcept = default;
     json_box(const json_box&) = delete;
     json_box& operator=(const json_box&) = delete;
-    json_box(json_box&& o) noexcept : ptr(std::exchange(o.ptr, nullptr)), destroy(o.destroy) {}
+    json_box(json_box&& o) noexcept { take(o); }
     json_box& operator=(json_box&& o) noexcept {
         if (this != &o) {
             reset();
-            ptr = std::exchange(o.ptr, nullptr);
-            destroy = o.destroy;
+            take(o);
         }
         return *this;
     }
@@ -135,16 +131,61 @@ struct json_box {
     template <class Json>
     static json_box make(Json&& value) {
         using J = std::remove_cvref_t<Json>;
+        static_assert(sizeof(J) <= sizeof(storage_) && alignof(J) <= 16, "a JSON value larger than nlohmann::json");
         json_box b;
-        b.ptr = new J(std::forward<Json>(value));
-        b.destroy = [](void* p) noexcept { delete static_cast<J*>(p); };
+        ::new (static_cast<void*>(b.storage_)) J(std::forward<Json>(value));
+        b.destroy_ = [](void* p) noexcept { static_cast<J*>(p)->~J(); };
+        b.relocate_ = [](void* from, void* to) noexcept {
+            ::new (to) J(std::move(*static_cast<J*>(from)));
+            static_cast<J*>(from)->~J();
+        };
         return b;
     }
+    void* get() noexcept { return destroy_ ? static_cast<void*>(storage_) : nullptr; }
+    const void* get() const noexcept { return destroy_ ? static_cast<const void*>(storage_) : nullptr; }
     void reset() noexcept {
-        if (ptr) destroy(ptr);
-        ptr = nullptr;
+        if (destroy_) destroy_(storage_);
+        destroy_ = nullptr;
     }
-    explicit operator bool() const noexcept { return ptr != nullptr; }
+    explicit operator bool() const noexcept { return destroy_ != nullptr; }
+
+private:
+    void take(json_box& o) noexcept {
+        if (!o.destroy_) return;
+        o.relocate_(o.storage_, storage_);
+        destroy_ = o.destroy_;
+        relocate_ = o.relocate_;
+        o.destroy_ = nullptr;
+    }
+    alignas(16) unsigned char storage_[16];
+    void (*destroy_)(void*) noexcept = nullptr;
+    void (*relocate_)(void* from, void* to) noexcept = nullptr;
+};
+
+// Bytes kept in place when they fit (a small result's flat fields), on the heap otherwise.
+class small_bytes {
+public:
+    static constexpr std::size_t inline_capacity = 56;
+    char* resize(std::size_t n) {
+        size_ = static_cast<std::uint32_t>(n);
+        if (n <= inline_capacity) {
+            heap_.reset();
+            return inline_;
+        }
+        heap_.reset(new char[n]);
+        return heap_.get();
+    }
+    const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+    std::size_t size() const noexcept { return size_; }
+    void clear() noexcept {
+        heap_.reset();
+        size_ = 0;
+    }
+
+private:
+    char inline_[inline_capacity];
+    std::uint32_t size_ = 0;
+    std::unique_ptr<char[]> heap_;
 };
 
 }  // namespace detail
@@ -204,39 +245,53 @@ struct field {
 
 namespace detail {
 
-// Flat fields encoded as [kind:1][key size:4][key][value], value = 8 bytes or [size:4][text].
-inline void encode_fields(std::string& out, std::initializer_list<field> fields) {
+// Flat fields encoded as [kind:1][key size:4][key][value], value = 8 bytes (1 for a bool, 0 for null) or
+// [size:4][text]: sized first, then written with plain copies.
+inline void encode_fields(small_bytes& out, std::initializer_list<field> fields) {
     std::size_t bytes = 0;
-    for (const auto& f : fields) bytes += 1 + 4 + f.key.size() + 8 + (f.value.type() == field_value::kind::string ? 4 + f.value.text().size() : 0);
-    out.clear();
-    out.reserve(bytes);
-    auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
     for (const auto& f : fields) {
-        out.push_back(static_cast<char>(f.value.type()));
-        put32(static_cast<std::uint32_t>(f.key.size()));
-        out.append(f.key);
+        bytes += 1 + 4 + f.key.size();
         switch (f.value.type()) {
             case field_value::kind::null: break;
-            case field_value::kind::boolean: out.push_back(f.value.boolean() ? 1 : 0); break;
+            case field_value::kind::boolean: bytes += 1; break;
+            case field_value::kind::string: bytes += 4 + f.value.text().size(); break;
+            default: bytes += 8; break;
+        }
+    }
+    char* p = out.resize(bytes);
+    auto put = [&](const void* src, std::size_t n) {
+        std::memcpy(p, src, n);
+        p += n;
+    };
+    for (const auto& f : fields) {
+        *p++ = static_cast<char>(f.value.type());
+        auto key_size = static_cast<std::uint32_t>(f.key.size());
+        put(&key_size, 4);
+        put(f.key.data(), f.key.size());
+        switch (f.value.type()) {
+            case field_value::kind::null: break;
+            case field_value::kind::boolean: *p++ = f.value.boolean() ? 1 : 0; break;
             case field_value::kind::integer: {
                 auto v = f.value.integer();
-                out.append(reinterpret_cast<const char*>(&v), 8);
+                put(&v, 8);
                 break;
             }
             case field_value::kind::unsigned_integer: {
                 auto v = f.value.unsigned_integer();
-                out.append(reinterpret_cast<const char*>(&v), 8);
+                put(&v, 8);
                 break;
             }
             case field_value::kind::floating: {
                 auto v = f.value.floating();
-                out.append(reinterpret_cast<const char*>(&v), 8);
+                put(&v, 8);
                 break;
             }
-            case field_value::kind::string:
-                put32(static_cast<std::uint32_t>(f.value.text().size()));
-                out.append(f.value.text());
+            case field_value::kind::string: {
+                auto n = static_cast<std::uint32_t>(f.value.text().size());
+                put(&n, 4);
+                put(f.value.text().data(), n);
                 break;
+            }
         }
     }
 }
@@ -244,7 +299,7 @@ inline void encode_fields(std::string& out, std::initializer_list<field> fields)
 // A flat object or a boxed nlohmann::json: what set_result / set_options / job options store.
 struct json_or_fields {
     json_box json;
-    std::string fields;
+    small_bytes fields;
     bool has_fields = false;
 
     bool empty() const noexcept { return !json && !has_fields; }

@@ -17,7 +17,7 @@ struct log_target {
 };
 
 inline log_target*& current_log_target() noexcept {
-    thread_local log_target* target = nullptr;
+    [[gnu::tls_model("initial-exec")]] thread_local log_target* target = nullptr;
     return target;
 }
 

@@ -193,7 +193,7 @@ describe('Analytics', () => {
   it('one query per panel (no query per name), figures from the rollups', async () => {
     const m = mockFetch({
       HourlyStats: () => ({
-        data: { invocation_hourly: [{ hour_bucket: new Date(Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000).toISOString(), invocations: 7, completed: 5, failed: 2, duration_sum: 70, duration_count: 7, duration_p95: 19 }] },
+        data: { invocation_hourly: [{ hour_bucket: new Date(Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000).toISOString(), invocations: 7, completed: 5, failed: 2, duration_sum: 70, duration_count: 7, duration_hist: [0, 7] }] },
       }),
       SourceFunctions: () => ({ data: { rollup_source_functions: [{ source_function: 'orders' }] } }),
       SlowestJobThreshold: () => ({ data: { job_rollup: [{ duration_max: 900 }, { duration_max: 400 }] } }),

@@ -12,6 +12,7 @@
 // Reading stored payloads from PostgreSQL and writing the report is eventscope/sinks/postgres/replay_store.hpp.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -112,8 +113,15 @@ public:
     write_result write(std::span<record> batch) {
         std::lock_guard lock(mutex_);
         for (auto& r : batch) {
-            if (auto* e = std::get_if<event_record>(&r)) events_.push_back(std::move(*e));
-            else if (std::holds_alternative<job_record>(r)) ++job_rows_;
+            if (auto* e = std::get_if<event_record>(&r)) {
+                // An event comes as several records (started, detected, ended), in order: the last one is its
+                // decision as a whole. A replayed invocation has a few events: a linear look-up is enough.
+                auto same = std::find_if(events_.rbegin(), events_.rend(), [&](const event_record& x) { return x.id == e->id; });
+                if (same != events_.rend()) *same = std::move(*e);
+                else events_.push_back(std::move(*e));
+            } else if (std::holds_alternative<job_record>(r)) {
+                ++job_rows_;
+            }
         }
         return write_result::success();
     }

@@ -25,14 +25,11 @@
 #include <eventscope/throw_capture.hpp>          // failed jobs name the exception and where it was thrown
 #if EVENTSCOPE_EXAMPLE_POSTGRES
 #include <eventscope/sinks/postgres_sink.hpp>
-#endif
-
-#include "driver.hpp"
-#if EVENTSCOPE_EXAMPLE_POSTGRES
-#include <eventscope/sinks/postgres/conninfo.hpp>
 
 #include "replay_driver.hpp"
 #endif
+
+#include "driver.hpp"
 #include "http.hpp"
 #include "routes.hpp"
 #include "service.hpp"
@@ -69,15 +66,15 @@ const char* const usage = R"(usage: detector_service [options]
   --limit N             replay: at most N invocations, oldest first (default 10000)
   --build-label TEXT    replay: how the run names this build
   --check-silence       print the event types whose detection rate fell (silent_event_types()); exit 1 if any
-  --silence-hours N, --silence-fraction F, --silence-baseline-days N
-                        silence: recent window in hours (6), fraction of the baseline rate (0.5), baseline days (7)
+  --silence-hours N, --silence-fraction F, --silence-baseline-days N, --silence-min-expected N
+                        silence: recent window in hours (6), fraction of the baseline rate (0.5), baseline days (7),
+                        detections the baseline must predict for the window before a type can alert (5)
   with --sink postgres, GET /alerts/silence?hours=&fraction=&baseline_days= answers the same as JSON
 )";
 
 struct cli {
     std::map<std::string, std::string> values;
     bool demo = false;
-    bool replay = false, check_silence = false;
 };
 
 [[noreturn]] void fail_usage(const std::string& message) {
@@ -88,9 +85,7 @@ struct cli {
 cli parse(int argc, char** argv) {
     static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows",
                                                 "job-threads", "http-threads", "max-body-bytes", "max-connections",
-                                                "payloads", "users", "orders", "report", "service-log", "from", "to",
-                                                "source-function", "correlation-id", "limit", "build-label", "silence-hours",
-                                                "silence-fraction", "silence-baseline-days"};
+                                                "payloads", "users", "orders", "report", "service-log"};
     cli c;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -105,10 +100,6 @@ cli parse(int argc, char** argv) {
         }
         if (a == "--demo") {
             c.demo = true;
-            continue;
-        }
-        if (a == "--replay" || a == "--check-silence") {
-            (a == "--replay" ? c.replay : c.check_silence) = true;
             continue;
         }
         if (a.rfind("--", 0) != 0) fail_usage("unexpected argument '" + a + "'");
@@ -147,42 +138,10 @@ std::string value(const cli& c, const std::string& key, const std::string& fallb
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto args = parse(argc, argv);
-    if (args.replay || args.check_silence) {
 #if EVENTSCOPE_EXAMPLE_POSTGRES
-        auto cfg = eventscope::config::from_env();
-        if (auto u = value(args, "db-url"); !u.empty()) cfg.database.connection_string = u;
-        if (cfg.database.connection_string.empty()) fail_usage("--replay and --check-silence need --db-url URL (or OBSERVABILITY_DB_URL)");
-        const auto conninfo = eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(10), "eventscope_replay");
-        const auto schema = value(args, "schema", cfg.schema);
-        try {
-            if (args.check_silence) {
-                demo::silence_options o;
-                o.recent_hours = number(args, "silence-hours", 6, 1, 24 * 365);
-                o.baseline_days = number(args, "silence-baseline-days", 7, 1, 365);
-                o.fraction = std::stod(value(args, "silence-fraction", "0.5"));
-                auto report = nlohmann::json::parse(demo::silence_json(conninfo, schema, o));
-                std::printf("%s\n", report.dump(2).c_str());
-                return report["status"] == "ok" ? 0 : 1;
-            }
-            demo::replay_options o;
-            o.conninfo = conninfo;
-            o.schema = schema;
-            o.from = value(args, "from");
-            o.to = value(args, "to");
-            o.source_function = value(args, "source-function");
-            o.correlation_id = value(args, "correlation-id");
-            o.build_label = value(args, "build-label");
-            o.limit = static_cast<std::size_t>(number(args, "limit", 10000, 1, 100'000'000));
-            return demo::run_replay(o);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "detector_service: %s\n", e.what());
-            return 1;
-        }
-#else
-        fail_usage("--replay and --check-silence need a build with the PostgreSQL sink");
+    if (auto code = demo::run_replay_tool(argc, argv)) return *code;  // --replay, --check-silence: replay_driver.hpp
 #endif
-    }
+    auto args = parse(argc, argv);
     const auto sink_kind = value(args, "sink", "jsonl");
     if (sink_kind != "jsonl" && sink_kind != "postgres") fail_usage("--sink must be jsonl or postgres");
     const auto out_path = value(args, "out", "-");
@@ -252,9 +211,7 @@ int main(int argc, char** argv) {
                     if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
                     if (route.what == demo::route::kind::silence) {
 #if EVENTSCOPE_EXAMPLE_POSTGRES
-                        if (sink_kind == "postgres")
-                            return demo::silence_response(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "eventscope_silence"),
-                                                          cfg.schema, target);
+                        if (sink_kind == "postgres") return demo::silence_response(cfg, target);  // replay_driver.hpp
 #endif
                         return {404, R"({"error":"the silence check needs --sink postgres"})"};
                     }

@@ -8,12 +8,14 @@
 
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <eventscope/replay.hpp>
+#include <eventscope/sinks/postgres/conninfo.hpp>
 #include <eventscope/sinks/postgres/replay_store.hpp>
 
 #include "service.hpp"
@@ -85,7 +87,9 @@ std::string silence_json(const std::string& conninfo, const std::string& schema,
     return out.dump();
 }
 
-http_response silence_response(const std::string& conninfo, const std::string& schema, const std::string& target) {
+http_response silence_response(const eventscope::config& cfg, const std::string& target) {
+    const auto conninfo = eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "eventscope_silence");
+    const auto& schema = cfg.schema;
     silence_options o;
     auto q = target.find('?');
     std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
@@ -114,6 +118,98 @@ http_response silence_response(const std::string& conninfo, const std::string& s
     } catch (const std::exception& e) {
         return {503, nlohmann::json{{"error", std::string("observability database unavailable: ") + e.what()}}.dump(
                          -1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    }
+}
+
+namespace {
+
+struct tool_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+double number_arg(const std::map<std::string, std::string>& args, const std::string& key, double fallback, double lo, double hi) {
+    auto it = args.find(key);
+    if (it == args.end()) return fallback;
+    double v = 0;
+    const auto& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
+        throw tool_error("--" + key + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got '" + text + "'");
+    return v;
+}
+
+}  // namespace
+
+std::optional<int> run_replay_tool(int argc, char** argv) {
+    bool replay = false, silence = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        replay |= a == "--replay";
+        silence |= a == "--check-silence";
+    }
+    if (!replay && !silence) return std::nullopt;
+    static const char* const valued[] = {"db-url", "schema", "from", "to", "source-function", "correlation-id", "limit", "build-label",
+                                         "silence-hours", "silence-fraction", "silence-baseline-days", "silence-min-expected"};
+    std::map<std::string, std::string> args;
+    try {
+        if (replay && silence) throw tool_error("--replay and --check-silence are separate runs: give one");
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a == "--replay" || a == "--check-silence") continue;
+            if (a.rfind("--", 0) != 0) throw tool_error("unexpected argument '" + a + "'");
+            std::string key = a.substr(2), v;
+            if (auto eq = key.find('='); eq != std::string::npos) {
+                v = key.substr(eq + 1);
+                key.resize(eq);
+            } else {
+                if (i + 1 >= argc) throw tool_error("--" + key + " needs a value");
+                v = argv[++i];
+            }
+            bool known = false;
+            for (const char* k : valued) known |= key == k;
+            if (!known) throw tool_error("unknown option --" + key + " for " + (replay ? "--replay" : "--check-silence"));
+            args[key] = v;
+        }
+        auto cfg = eventscope::config::from_env();
+        if (auto it = args.find("db-url"); it != args.end()) cfg.database.connection_string = it->second;
+        if (auto it = args.find("schema"); it != args.end()) cfg.schema = it->second;
+        if (cfg.database.connection_string.empty() && !std::getenv("OBSERVABILITY_DB_URL"))
+            throw tool_error("--replay and --check-silence read the observability database: give --db-url URL (or OBSERVABILITY_DB_URL)");
+        const auto conninfo = eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(10), "eventscope_replay");
+        if (silence) {
+            silence_options o;
+            o.recent_hours = static_cast<int>(number_arg(args, "silence-hours", 6, 1, 24 * 365));
+            o.fraction = number_arg(args, "silence-fraction", 0.5, 0.0001, 1);
+            o.baseline_days = static_cast<int>(number_arg(args, "silence-baseline-days", 7, 1, 365));
+            o.min_expected = number_arg(args, "silence-min-expected", 5, 0, 1e12);
+            try {
+                auto report = nlohmann::json::parse(silence_json(conninfo, cfg.schema, o));
+                std::printf("%s\n", report.dump(2).c_str());
+                return report["status"] == "ok" ? 0 : 1;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "detector_service: the silence check failed: %s\n", e.what());
+                return 2;
+            }
+        }
+        replay_options o;
+        o.conninfo = conninfo;
+        o.schema = cfg.schema;
+        auto get = [&](const char* k) { auto it = args.find(k); return it == args.end() ? std::string() : it->second; };
+        o.from = get("from");
+        o.to = get("to");
+        o.source_function = get("source-function");
+        o.correlation_id = get("correlation-id");
+        o.build_label = get("build-label");
+        o.limit = static_cast<std::size_t>(number_arg(args, "limit", 10000, 1, 1e8));
+        try {
+            return run_replay(o);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "detector_service: replay failed: %s\n", e.what());
+            return 1;
+        }
+    } catch (const tool_error& e) {
+        std::fprintf(stderr, "detector_service: %s (see --help)\n", e.what());
+        return 2;
     }
 }
 

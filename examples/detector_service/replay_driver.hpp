@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
+
+#include <eventscope/config.hpp>
 
 #include "http.hpp"
 
@@ -28,9 +31,14 @@ struct silence_options {
     double min_expected = 5;
 };
 
+// main()'s first step: with --replay or --check-silence among the arguments, parses them (main.cpp's usage
+// lists them), runs that and returns the exit code (2: bad arguments); otherwise nullopt and main() goes on.
+std::optional<int> run_replay_tool(int argc, char** argv);
+
 // {"status": "ok" | "alert", "silent": [...rows of silent_event_types()...], "parameters": {...}}
 std::string silence_json(const std::string& conninfo, const std::string& schema, const silence_options& options);
-// GET /alerts/silence?hours=6&fraction=0.5&baseline_days=7&min_expected=5
-http_response silence_response(const std::string& conninfo, const std::string& schema, const std::string& target);
+// GET /alerts/silence?hours=6&fraction=0.5&baseline_days=7&min_expected=5, answered from the observability
+// database of `cfg` (the service's --sink postgres configuration).
+http_response silence_response(const eventscope::config& cfg, const std::string& target);
 
 }  // namespace demo

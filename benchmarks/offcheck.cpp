@@ -3,6 +3,7 @@
 // (objdump -d) and fails when they differ. Running the program also checks that both compute the same value.
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include <eventscope/eventscope.hpp>
 #include <eventscope/sinks/memory_sink.hpp>
@@ -43,6 +44,18 @@ extern "C" __attribute__((noinline)) std::uint64_t esb_off_scopes(const nlohmann
     return x;
 }
 
+// Issue 14: a detection stated as clauses under capture::off must be the bare expression.
+extern "C" __attribute__((noinline)) bool esb_plain_detect(const nlohmann::json& payload, const std::string& before, const std::string& now) {
+    (void)payload;
+    return before != now && now == "shipped";
+}
+
+extern "C" __attribute__((noinline)) bool esb_off_detect(const nlohmann::json& payload, const std::string& before, const std::string& now) {
+    EVENTSCOPE_INVOCATION(g_off, inv, payload, "db-orders");
+    EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
+    return EVENTSCOPE_DETECT(ev, ("status changed", before != now), ("now shipped", now == "shipped"));
+}
+
 int main() {
     nlohmann::json payload = esbench::hasura_payload();
     std::uint64_t a = 1, b = 1;
@@ -54,6 +67,13 @@ int main() {
         std::fprintf(stderr, "offcheck: results differ (%llu vs %llu)\n", (unsigned long long)a, (unsigned long long)b);
         return 1;
     }
+    const std::string statuses[] = {"paid", "shipped", "cancelled"};
+    for (const auto& before : statuses)
+        for (const auto& now : statuses)
+            if (esb_plain_detect(payload, before, now) != esb_off_detect(payload, before, now)) {
+                std::fprintf(stderr, "offcheck: detections differ for %s -> %s\n", before.c_str(), now.c_str());
+                return 1;
+            }
     std::printf("offcheck: both functions computed %llu\n", (unsigned long long)a);
     return 0;
 }

@@ -63,9 +63,12 @@ echo "== $(date -Is)  $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc
 # 1. capture::off generates the same code as no instrumentation.
 "$bin/eventscope_offcheck"
 objdump -d --no-show-raw-insn "$bin/eventscope_offcheck" > "$out/offcheck.dis"
+# A function's instructions without addresses: call/jump targets, and rip-relative displacements (a literal's
+# place in .rodata moves with the code around it), and the alignment padding after its last instruction.
 body() {
   awk -v fn="<$1>:" '$2 == fn { p = 1; next } p && /^$/ { exit } p' "$out/offcheck.dis" |
-    sed -E 's/^ *[0-9a-f]+:[[:space:]]*//; s/[0-9a-f]+ <[^>]*>/<addr>/g'
+    sed -E 's/^ *[0-9a-f]+:[[:space:]]*//; s/[0-9a-f]+ <[^>]*>/<addr>/g; s/-?0x[0-9a-f]+\(%rip\)/<rip>/g' |
+    awk '{ lines[NR] = $0 } END { n = NR; while (n > 0 && lines[n] ~ /^(nop|xchg +%ax,%ax|data16|cs nopw)/) n--; for (i = 1; i <= n; i++) print lines[i] }'
 }
 plain=$(body esb_plain); off=$(body esb_off_scopes)
 [ -n "$plain" ] || { echo "bench-micro: esb_plain not found in the disassembly" >&2; exit 1; }
@@ -75,6 +78,15 @@ if [ "$plain" != "$off" ]; then
   exit 1
 fi
 echo "capture::off codegen: esb_off_scopes == esb_plain ($(echo "$plain" | wc -l) instructions, objdump -d)"
+# Issue 14: EVENTSCOPE_DETECT under capture::off is the bare && of its clauses.
+plain=$(body esb_plain_detect); off=$(body esb_off_detect)
+[ -n "$plain" ] || { echo "bench-micro: esb_plain_detect not found in the disassembly" >&2; exit 1; }
+if [ "$plain" != "$off" ]; then
+  echo "bench-micro: FAIL EVENTSCOPE_DETECT under capture::off changes the generated code:" >&2
+  diff <(echo "$plain") <(echo "$off") >&2 || true
+  exit 1
+fi
+echo "capture::off codegen: esb_off_detect == esb_plain_detect ($(echo "$plain" | wc -l) instructions, objdump -d)"
 
 # 2. Optional throwaway PostgreSQL for the postgres_sink variant.
 if [ "$pg" = 1 ]; then

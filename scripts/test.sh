@@ -99,7 +99,7 @@ run_suite dashboard bash -c "cd '$root/dashboard' && npm test && npm run build"
 run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
 run_suite service python3 "$root/tests/service/check_service.py" --binary "$build/examples/detector_service"
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
-run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build'"
+run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build' && ESB_SMOKE=1 '$build/benchmarks/eventscope_detect_bench'"
 
 # A failed suite's errors again at the end: CI keeps only the tail of this output.
 for r in "${results[@]}"; do

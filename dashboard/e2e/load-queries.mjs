@@ -66,8 +66,13 @@ export function sampleVariables(now = Date.now()) {
     LookupEventExecution: { id },
     LookupJobExecution: { id },
     LookupJobLog: { id },
+    InvocationValues: { id },
+    DetectionFunnel: { ...hourRange, eventName: 'x' },
+    FunnelStoppedAt: { where: { _and: [{ event_name: { _eq: 'x' } }, { created_at: { _gte: from, _lt: to } }, { detection_rejected_by: { _eq: 'y' } }] }, limit: 50 },
+    ReplayRuns: { limit: 100 },
+    ReplayReport: { id, limit: 500 },
   };
 }
 
 /** Operations that need the payload column, which the read-only role may not have. */
-export const PAYLOAD_OPERATIONS = new Set(['InvocationPayload', 'SearchPayloadContains', 'SearchPayloadKey']);
+export const PAYLOAD_OPERATIONS = new Set(['InvocationPayload', 'InvocationValues', 'SearchPayloadContains', 'SearchPayloadKey']);

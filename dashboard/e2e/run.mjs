@@ -18,6 +18,8 @@ import { loadQueries, loadTsModule, sampleVariables, PAYLOAD_OPERATIONS } from '
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.EVENTSCOPE_E2E_URL ?? '').replace(/\/+$/, '');
+// The same app served to a role that may read payload values (issue 14's values checks); optional.
+const ADMIN = (process.env.EVENTSCOPE_E2E_ADMIN_URL ?? '').replace(/\/+$/, '');
 const DB_URL = process.env.EVENTSCOPE_E2E_DB_URL ?? '';
 const SCHEMA = process.env.EVENTSCOPE_E2E_SCHEMA ?? 'event_detector_observability';
 const ARTIFACTS = resolve(process.env.EVENTSCOPE_ARTIFACTS_DIR ?? join(here, 'artifacts'));
@@ -250,6 +252,181 @@ try {
     await page.waitForTimeout(300);
     await shot('analytics');
     return `${s.n} in hourly stats, coverage ${cov.covered}/${cov.total}`;
+  });
+
+
+  // ---------------------------------------------------------------------------------------- issue 14
+  const detect = await loadTsModule('lib/detection.ts');
+  const rejected = await one(
+    `SELECT e.invocation_id, e.event_name, e.detection_rejected_by, e.detection_clauses, e.detection_clause_values
+       FROM ${T('event_executions')} e WHERE ${inRange.replaceAll('created_at', 'e.created_at')} AND e.detection_rejected_by IS NOT NULL
+      ORDER BY e.created_at DESC, e.id LIMIT 1`, R);
+
+  await check('invocation page: a not-detected event shows the clause that stopped it (read-only role: values hidden)', async () => {
+    if (!rejected) throw new Error('the demo recorded no rejected detection clause');
+    await page.goto(`${BASE}/invocations/${rejected.invocation_id}?${rangeQs}`);
+    const row = page.getByTestId('events-table').locator(`tr[data-event="${rejected.event_name}"]`);
+    await row.getByTestId('stopped-by').waitFor();
+    const t = await row.getByTestId('stopped-by').textContent();
+    if (!t.includes(`stopped by ${rejected.detection_rejected_by}`)) throw new Error(`stopped-by shows "${t}", SQL says ${rejected.detection_rejected_by}`);
+    await page.waitForFunction(([ev]) => document.querySelector(`tr[data-event="${ev}"] [data-testid=stopped-by]`)?.textContent?.includes('hidden'), [rejected.event_name]);
+    await row.locator('.clause-details summary').click();
+    const outcomes = await row.getByTestId('clause-list').locator('li[data-outcome]').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')));
+    expectEq(JSON.stringify(outcomes), JSON.stringify(rejected.detection_clauses.map((c) => c.outcome)), 'clause outcomes');
+    await shot('issue14-clauses-observer');
+    return `${rejected.event_name} stopped by "${rejected.detection_rejected_by}"`;
+  });
+
+  await check('invocation page as a role that may read values: the compared values of the stopping clause', async () => {
+    if (!ADMIN) return 'skipped: EVENTSCOPE_E2E_ADMIN_URL not set';
+    const clauses = detect.parseClauses(rejected.detection_clauses, rejected.detection_clause_values);
+    const stop = detect.stoppingClause(clauses);
+    const expected = detect.clauseValues(stop);
+    if (!expected) throw new Error(`no values recorded for ${stop?.name} (demo runs at capture::full)`);
+    await page.goto(`${ADMIN}/invocations/${rejected.invocation_id}?${rangeQs}`);
+    const row = page.getByTestId('events-table').locator(`tr[data-event="${rejected.event_name}"]`);
+    await page.waitForFunction(([ev, v]) => document.querySelector(`tr[data-event="${ev}"] [data-testid=stopped-by]`)?.textContent?.includes(v), [rejected.event_name, expected]);
+    await row.locator('.clause-details summary').click();
+    await shot('issue14-clauses-values');
+    return `${stop.name}: ${expected}`;
+  });
+
+  const update = await one(
+    `SELECT id, changed_columns, source_event_payload FROM ${T('invocations')}
+      WHERE ${inRange} AND changed_columns IS NOT NULL AND jsonb_array_length(changed_columns) > 0 ORDER BY created_at DESC, id LIMIT 1`, R);
+  await check('old -> new: changed columns of an UPDATE (names for every role, values where the role may read them)', async () => {
+    if (!update) throw new Error('the demo recorded no UPDATE with changed columns');
+    await page.goto(`${BASE}/invocations/${update.id}?${rangeQs}`);
+    await page.getByTestId('changes').waitFor();
+    const names = await page.getByTestId('changed-column').allTextContents();
+    expectEq(JSON.stringify(names), JSON.stringify(update.changed_columns), 'changed columns');
+    await page.getByTestId('changes-denied').waitFor();
+    if (!ADMIN) return `${names.join(', ')} (values: no admin URL)`;
+    await page.goto(`${ADMIN}/invocations/${update.id}?${rangeQs}`);
+    await page.getByTestId('changes-table').waitFor();
+    const expected = detect.payloadChanges(update.source_event_payload);
+    const rows = await page.getByTestId('changes-table').locator('tbody tr').evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-column'), e.querySelector('.diff-old')?.textContent, e.querySelector('.diff-new')?.textContent]));
+    expectEq(JSON.stringify(rows), JSON.stringify(expected.map((c) => [c.column, detect.shortJson(c.old, 200), detect.shortJson(c.new, 200)])), 'old -> new rows');
+    expectEq(JSON.stringify(expected.map((c) => c.column).sort()), JSON.stringify([...update.changed_columns].sort()), 'UI diff vs stored changed_columns');
+    await shot('issue14-old-new');
+    return rows.map((r) => `${r[0]}: ${r[1]} -> ${r[2]}`).join('; ');
+  });
+
+  await check('invocations list: "column changed" filter count equals SQL (changed_columns @> [X])', async () => {
+    const col = update.changed_columns[0];
+    const n = await one(`SELECT count(*)::int AS n FROM ${T('invocations')} WHERE ${inRange} AND changed_columns @> $3::jsonb`, [...R, JSON.stringify([col])]);
+    await page.goto(`${BASE}/invocations?${rangeQs}&changed=${encodeURIComponent(col)}`);
+    await page.waitForFunction(([v]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(v), [n.n]);
+    return `${col}: ${n.n} invocations`;
+  });
+
+  await check('detection funnel: every step equals SQL over the raw rows; top rejecting clause; drill-down list', async () => {
+    const ev = await one(
+      `SELECT event_name, count(*)::int AS n FROM ${T('event_executions')} WHERE ${inRange} AND detection_rejected_by IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`, R);
+    const hourFrom = new Date(Math.floor(from.getTime() / 3600e3) * 3600e3);
+    const W = [hourFrom, to, ev.event_name];
+    const totals = await one(
+      `SELECT count(*)::int AS checked, count(*) FILTER (WHERE detected)::int AS detected, count(*) FILTER (WHERE status = 'completed')::int AS completed
+         FROM ${T('event_executions')} WHERE created_at >= $1 AND created_at < $2 AND event_name = $3`, W);
+    const clauses = (await db.query(
+      `SELECT c.ord::int AS clause_index, c.x->>'name' AS clause_name, count(*) FILTER (WHERE c.x->>'outcome' <> 'skipped')::int AS evaluated,
+              count(*) FILTER (WHERE c.x->>'outcome' = 'passed')::int AS passed, count(*) FILTER (WHERE c.x->>'outcome' = 'failed')::int AS failed,
+              count(*) FILTER (WHERE c.x->>'outcome' = 'threw')::int AS threw
+         FROM ${T('event_executions')} e, jsonb_array_elements(e.detection_clauses) WITH ORDINALITY c(x, ord)
+        WHERE e.created_at >= $1 AND e.created_at < $2 AND e.event_name = $3 AND e.status NOT IN ('detecting', 'handling') GROUP BY 1, 2`, W)).rows;
+    const steps = detect.buildFunnel({ ...totals, detection_failed: 0 }, clauses);
+    await page.goto(`${BASE}/funnel?${rangeQs}&event=${encodeURIComponent(ev.event_name)}`);
+    await page.getByTestId('funnel').waitFor();
+    const shown = await page.getByTestId('funnel-step').evaluateAll((els) => els.map((e) => [e.getAttribute('data-step'), Number(e.getAttribute('data-count')), Number(e.getAttribute('data-stopped'))]));
+    const want = steps.map((s) => [s.kind === 'clause' ? `clause:${s.clauseIndex}:${s.clauseName}` : s.kind, s.count, s.stopped]);
+    expectEq(JSON.stringify(shown), JSON.stringify(want), `funnel of ${ev.event_name} (UI from rollups vs SQL over raw rows)`);
+    const top = steps.find((s) => s.topRejecting);
+    const topShown = await page.locator('[data-testid=funnel-step].top-rejecting').getAttribute('data-step');
+    expectEq(topShown, `clause:${top.clauseIndex}:${top.clauseName}`, 'top rejecting clause');
+    await page.locator('[data-testid=funnel-step].top-rejecting button').click();
+    await page.getByTestId('funnel-stopped-table').waitFor();
+    const listed = await page.getByTestId('funnel-stopped-table').locator('tbody tr').count();
+    expectEq(listed, Math.min(50, top.stopped), `invocations listed as stopped by ${top.clauseName}`);
+    await shot('issue14-funnel');
+    return `${ev.event_name}: ${shown.map((s) => `${s[0]}=${s[1]}`).join(' → ')}; top rejecting ${top.clauseName} (${top.stopped})`;
+  });
+
+  await check('compare two invocations side by side (deep link): decisions, clauses, job deltas, payload diff', async () => {
+    const pair = await one(
+      `SELECT a.invocation_id AS a, b.invocation_id AS b, a.event_name FROM ${T('event_executions')} a
+         JOIN ${T('event_executions')} b ON b.event_name = a.event_name AND b.detected = false AND b.detection_rejected_by IS NOT NULL
+        WHERE a.detected AND a.jobs_count > 0 AND ${inRange.replaceAll('created_at', 'a.created_at')} ORDER BY a.created_at, b.created_at LIMIT 1`, R);
+    if (!pair) throw new Error('no pair of detected / not detected executions of one event');
+    const jobsA = (await db.query(`SELECT job_name, status, duration_ms FROM ${T('job_executions')} WHERE invocation_id = $1 ORDER BY created_at, id`, [pair.a])).rows;
+    const jobsB = (await db.query(`SELECT job_name, status, duration_ms FROM ${T('job_executions')} WHERE invocation_id = $1 ORDER BY created_at, id`, [pair.b])).rows;
+    const url = `/compare?a=${pair.a}&b=${pair.b}&${rangeQs}`;
+    await page.goto(`${BASE}${url}`);
+    const row = page.getByTestId('compare-events').locator(`tr[data-event="${pair.event_name}"]`);
+    await row.waitFor();
+    const decisions = await row.getByTestId('compare-decision').allTextContents();
+    expectEq(JSON.stringify(decisions), JSON.stringify(['detected', 'not detected']), `decisions on ${pair.event_name}`);
+    if (!(await row.getAttribute('class')).includes('differs')) throw new Error('the differing decision is not highlighted');
+    await row.getByTestId('stopped-by').waitFor();
+    const deltas = await page.getByTestId('compare-jobs').getByTestId('duration-delta').allTextContents();
+    expectEq(JSON.stringify(deltas), JSON.stringify(detect.compareJobs(jobsA, jobsB).map((j) => detect.formatDelta(j.durationDelta))), 'job duration deltas');
+    await page.getByTestId('compare-payload-denied').waitFor();
+    await shot('issue14-compare');
+    if (ADMIN) {
+      await page.goto(`${ADMIN}${url}`);
+      await page.getByTestId('payload-diff').waitFor();
+      const pa = await one(`SELECT source_event_payload AS p FROM ${T('invocations')} WHERE id = $1`, [pair.a]);
+      const pb = await one(`SELECT source_event_payload AS p FROM ${T('invocations')} WHERE id = $1`, [pair.b]);
+      expectEq(await page.getByTestId('payload-diff').locator('tbody tr').count(), detect.jsonDiff(pa.p, pb.p).length, 'payload differences');
+      await shot('issue14-compare-values');
+    }
+    return `${pair.a.slice(0, 8)} vs ${pair.b.slice(0, 8)} on ${pair.event_name}: ${deltas.join(', ')}`;
+  });
+
+  await check('replay report (detector_service --replay of the demo data) matches SQL', async () => {
+    const run = await one(`SELECT id, invocations_replayed, invocations_skipped, decisions_changed FROM ${T('replay_runs')} ORDER BY created_at DESC LIMIT 1`);
+    if (!run) throw new Error('no replay run recorded (tests/e2e/run.sh runs detector_service --replay)');
+    const rows = (await db.query(`SELECT event_name, checked::int, detected_before::int, detected_after::int, newly_detected::int, no_longer_detected::int
+                                    FROM ${T('replay_report')} WHERE replay_run_id = $1 ORDER BY event_name`, [run.id])).rows;
+    await page.goto(`${BASE}/replays?${rangeQs}`);
+    await page.getByTestId('replay-runs').locator('a').first().click();
+    await page.getByTestId('replay-report').waitFor();
+    const t = await page.getByTestId('replay-totals').textContent();
+    if (!t.includes(`${fmt.formatCount(run.invocations_replayed)} replayed, ${fmt.formatCount(run.invocations_skipped)} skipped`)) throw new Error(`totals: ${t}`);
+    const shown = await page.getByTestId('replay-events').locator('tbody tr').allTextContents();
+    expectEq(JSON.stringify(shown), JSON.stringify(rows.map((r) => `${r.event_name}${r.checked}${r.detected_before}${r.detected_after}${r.newly_detected}${r.no_longer_detected}`)), 'per event type');
+    const prodDetected = await one(`SELECT count(*)::int AS n FROM ${T('event_executions')} e JOIN ${T('replay_decisions')} d ON d.invocation_id = e.invocation_id AND d.event_name = e.event_name WHERE d.replay_run_id = $1 AND e.detected`, [run.id]);
+    expectEq(rows.reduce((a, r) => a + r.detected_before, 0), prodDetected.n, 'detected before = production rows');
+    await shot('issue14-replay');
+    return `${run.invocations_replayed} replayed, ${run.decisions_changed} changed`;
+  });
+
+  await check('dashboard defects: "<1 ms", a single hour of data drawn as points, a small flow graph fitted', async () => {
+    const zero = await one(`SELECT invocation_id FROM ${T('event_executions')} WHERE ${inRange} AND detection_duration_ms = 0 ORDER BY created_at LIMIT 1`, R);
+    if (zero) {
+      await page.goto(`${BASE}/invocations/${zero.invocation_id}?${rangeQs}`);
+      await page.getByTestId('events-table').waitFor();
+      const cells = await page.getByTestId('events-table').locator('tbody td.num').allTextContents();
+      if (cells.some((c) => c.trim() === '0 ms') || !cells.some((c) => c.trim() === '<1 ms')) throw new Error(`durations shown: ${cells.join(', ')}`);
+    }
+    const first = await one(`SELECT min(created_at) AS t FROM ${T('invocations')}`);
+    const h0 = new Date(Math.floor(new Date(first.t).getTime() / 3600e3) * 3600e3);
+    await page.goto(`${BASE}/analytics?from=${encodeURIComponent(h0.toISOString())}&to=${encodeURIComponent(new Date(h0.getTime() + 3600e3).toISOString())}`);
+    await page.getByTestId('chart-duration').waitFor();
+    await page.locator('[data-testid=chart-duration] [data-testid=dot-avg]').first().waitFor();
+    await shot('issue14-single-hour');
+    const small = await one(
+      `SELECT i.id FROM ${T('invocations')} i WHERE ${inRange.replaceAll('created_at', 'i.created_at')} AND i.total_jobs_run = 0 AND i.events_detected_count = 0 ORDER BY i.created_at LIMIT 1`, R);
+    await page.goto(`${BASE}/flows/${small.id}?${rangeQs}`);
+    const node = page.locator('[data-testid=flow-node-invocation]').first();
+    await node.waitFor();
+    await page.waitForTimeout(400);
+    const h = Number(await page.getByTestId('graph').getAttribute('data-height'));
+    const box = await node.boundingBox();
+    if (!(h < 520)) throw new Error(`canvas ${h}px tall for a small graph`);
+    if (!box || box.width < 120) throw new Error(`invocation node drawn ${box?.width}px wide: not fitted`);
+    await shot('issue14-small-flow');
+    return `canvas ${h}px, invocation node ${Math.round(box.width)}px wide`;
   });
 
   await check('header search finds an invocation by correlation ID', async () => {

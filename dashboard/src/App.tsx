@@ -12,6 +12,9 @@ import { InvocationDetailPage } from './pages/InvocationDetail';
 import { FlowsPage } from './pages/Flows';
 import { ChainsPage } from './pages/Chains';
 import { AnalyticsPage } from './pages/Analytics';
+import { ComparePage } from './pages/Compare';
+import { FunnelPage } from './pages/Funnel';
+import { ReplaysPage } from './pages/Replays';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -40,6 +43,8 @@ function Nav() {
       {link('/flows', 'Event flows')}
       {config.showCorrelationChains ? link('/chains', 'Correlation chains') : null}
       {link('/analytics', 'Analytics')}
+      {link('/funnel', 'Detection funnel')}
+      {link('/replays', 'Replays')}
     </nav>
   );
 }
@@ -65,6 +70,10 @@ export function Shell() {
           <Route path="/chains" element={<ChainsPage />} />
           <Route path="/chains/:correlationId" element={<ChainsPage />} />
           <Route path="/analytics" element={<AnalyticsPage />} />
+          <Route path="/funnel" element={<FunnelPage />} />
+          <Route path="/compare" element={<ComparePage />} />
+          <Route path="/replays" element={<ReplaysPage />} />
+          <Route path="/replays/:id" element={<ReplaysPage />} />
           <Route path="*" element={<div className="state state-empty"><strong>No such page.</strong></div>} />
         </Routes>
       </main>

@@ -2,6 +2,8 @@
 //
 //   detector_service [--port N] [--sink jsonl --out FILE | --sink postgres --db-url URL] [--app-db-url URL]
 //   detector_service --demo [...same...] [--report FILE] [--service-log FILE]
+//   detector_service --replay --db-url URL [--from T] [--to T] [--source-function F] [--correlation-id C] [--limit N]
+//   detector_service --check-silence --db-url URL [--silence-hours N] [--silence-fraction F] [--silence-baseline-days N]
 //
 // Serves POST /events/<source_function> (Hasura event-trigger webhook payloads) on 127.0.0.1, GET /healthz.
 // --demo also runs the demo driver against it (see driver.hpp), prints the report and exits.
@@ -23,6 +25,8 @@
 #include <eventscope/throw_capture.hpp>          // failed jobs name the exception and where it was thrown
 #if EVENTSCOPE_EXAMPLE_POSTGRES
 #include <eventscope/sinks/postgres_sink.hpp>
+
+#include "replay_driver.hpp"
 #endif
 
 #include "driver.hpp"
@@ -54,6 +58,18 @@ const char* const usage = R"(usage: detector_service [options]
   --users N, --orders N demo: how many users and orders to seed (default 12, 40)
   --report FILE         demo: also write the report as JSON
   --service-log FILE    demo: where the service's own console output goes (default detector_service.log)
+  --replay              dry run: replay stored payloads from --db-url through this build (no job runs), print the
+                        report (also stored in replay_runs / replay_decisions), exit
+  --from T, --to T      replay: invocations created in [T1, T2) (any PostgreSQL timestamptz text)
+  --source-function F   replay: only this source function
+  --correlation-id C    replay: only this correlation ID
+  --limit N             replay: at most N invocations, oldest first (default 10000)
+  --build-label TEXT    replay: how the run names this build
+  --check-silence       print the event types whose detection rate fell (silent_event_types()); exit 1 if any
+  --silence-hours N, --silence-fraction F, --silence-baseline-days N, --silence-min-expected N
+                        silence: recent window in hours (6), fraction of the baseline rate (0.5), baseline days (7),
+                        detections the baseline must predict for the window before a type can alert (5)
+  with --sink postgres, GET /alerts/silence?hours=&fraction=&baseline_days= answers the same as JSON
 )";
 
 struct cli {
@@ -122,6 +138,9 @@ std::string value(const cli& c, const std::string& key, const std::string& fallb
 }  // namespace
 
 int main(int argc, char** argv) {
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+    if (auto code = demo::run_replay_tool(argc, argv)) return *code;  // --replay, --check-silence: replay_driver.hpp
+#endif
     auto args = parse(argc, argv);
     const auto sink_kind = value(args, "sink", "jsonl");
     if (sink_kind != "jsonl" && sink_kind != "postgres") fail_usage("--sink must be jsonl or postgres");
@@ -190,6 +209,12 @@ int main(int argc, char** argv) {
                     auto route = demo::classify_request(method, target);
                     if (route.what == demo::route::kind::refused) return route.refusal;
                     if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
+                    if (route.what == demo::route::kind::silence) {
+#if EVENTSCOPE_EXAMPLE_POSTGRES
+                        if (sink_kind == "postgres") return demo::silence_response(cfg, target);  // replay_driver.hpp
+#endif
+                        return {404, R"({"error":"the silence check needs --sink postgres"})"};
+                    }
                     auto r = service.handle(route.source_function, body);
                     return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
                 },

@@ -128,7 +128,7 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
                 try {
                     EVENTSCOPE_EVENT(inv, ev, module.name);
                     ev.set_module_path(module.path);
-                    if (!ev.detected(module.detect(event))) continue;
+                    if (!module.detect(ev, event)) continue;
                     detected.push_back(module.name);
                     // The jobs run in parallel; the event scope (their parent) waits for all of them.
                     std::vector<job_outcome> outcomes(module.jobs.size());

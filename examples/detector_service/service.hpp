@@ -63,7 +63,8 @@ struct job_definition {
 struct event_module {
     std::string name;  // e.g. "orders.shipped"
     std::string path;  // the module's source file, stored as event_module_path
-    std::function<bool(const hasura_event&)> detect;
+    // Decides with EVENTSCOPE_DETECT (named clauses, recorded on the event execution) and returns the decision.
+    std::function<bool(eventscope::event&, const hasura_event&)> detect;
     std::vector<job_definition> jobs;
 };
 

@@ -30,6 +30,9 @@ struct config {
     // coalesces it with the final row when both are in one batch). Off: one record per job, about half the
     // caller's cost; a job then appears only when it ends (or at its first log line).
     bool record_running_jobs = true;
+    // Dry-run replay (replay.hpp): detections are recorded as decided, but detected() and EVENTSCOPE_DETECT
+    // answer "not detected" to the caller, so that no job scope opens and no job runs.
+    bool replay = false;
     std::size_t batch_size = 100;  // records waiting that start a write (else the flush_interval does)
     // When the sink falls behind, one write takes whatever is waiting, up to this many: a database's cost per
     // row falls steeply with the batch (one transaction, one COPY per table), so a sink that lags catches up

@@ -5,6 +5,7 @@
 // `eventscope::event&`, `eventscope::job&`, whatever the observer writes to.
 #pragma once
 
+#include "detect.hpp"
 #include "invocation_options.hpp"
 #include "macros.hpp"
 #include "policy.hpp"

@@ -43,6 +43,7 @@ public:
         settings.capture_error_stacks = config_.capture_error_stacks;
         settings.capture_console = config_.capture_console;
         settings.record_running_jobs = config_.record_running_jobs;
+        settings.replay = config_.replay;
         this->keep_payloads_ = config_.capture_hasura_payload;
         wants_stacks_ = capture_level == capture::full && config_.capture_error_stacks;
         if (wants_stacks_) detail::throw_stacks_wanted().fetch_add(1);

@@ -42,6 +42,7 @@ struct scope_settings {
     bool capture_error_stacks = true;
     bool capture_console = false;
     bool record_running_jobs = true;
+    bool replay = false;  // config.replay: detected() records the decision and answers false
 };
 
 // Entry points into the backend, installed by the observer that owns the recorder.

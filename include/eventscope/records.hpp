@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clause.hpp"
 #include "name.hpp"
 #include "status.hpp"
 #include "uuid.hpp"
@@ -74,6 +75,7 @@ struct event_record {
     std::int32_t jobs_count = 0, jobs_succeeded = 0, jobs_failed = 0;
     std::unique_ptr<error_info> detection_error, handler_error;
     std::unique_ptr<std::string> event_module_path;
+    std::vector<clause_result> clauses;  // detect.hpp: in evaluation order, empty without clauses
     bool stamped = false;
 };
 

@@ -86,6 +86,71 @@ void error_text(W& w, const error_info* e) {
     s.append(e->type).append(": ").append(e->message);
     w.text(s);
 }
+// [{"name": ..., "outcome": "passed" | "failed" | "skipped" | "threw"}, ...]; NULL without clauses.
+template <class W>
+void clause_outcomes(W& w, const std::vector<clause_result>& clauses) {
+    if (clauses.empty()) return w.null();
+    auto a = nlohmann::json::array();
+    for (const auto& c : clauses) a.push_back({{"name", c.name}, {"outcome", to_string(c.outcome)}});
+    w.json(a);
+}
+// [{"expression": ..., "lhs": ..., "op": ..., "rhs": ...} or null (skipped), ...], parallel to the outcomes;
+// NULL when nothing was captured (capture::metrics).
+template <class W>
+void clause_values(W& w, const std::vector<clause_result>& clauses) {
+    bool any = false;
+    for (const auto& c : clauses) any = any || c.has_values || !c.expression.empty();
+    if (!any) return w.null();
+    auto a = nlohmann::json::array();
+    for (const auto& c : clauses) {
+        auto v = nlohmann::json::object();
+        if (!c.expression.empty()) v["expression"] = c.expression;
+        if (c.has_values) {
+            v["lhs"] = c.lhs;
+            if (!c.op.empty()) {
+                v["op"] = c.op;
+                v["rhs"] = c.rhs;
+            }
+        }
+        a.push_back(std::move(v));
+    }
+    w.json(a);
+}
+// The name of the clause that stopped the detection (failed or threw); NULL when none did.
+template <class W>
+void rejected_by(W& w, const std::vector<clause_result>& clauses) {
+    for (const auto& c : clauses)
+        if (c.outcome == clause_outcome::failed || c.outcome == clause_outcome::threw) return w.text(c.name);
+    w.null();
+}
+// The keys whose values differ between event.data.old and event.data.new when both are objects (an UPDATE),
+// in key order; NULL otherwise (no payload kept, not an UPDATE).
+template <class W>
+void changed_columns(W& w, const nlohmann::json& payload) {
+    const nlohmann::json* data = nullptr;
+    if (payload.is_object())
+        if (auto e = payload.find("event"); e != payload.end() && e->is_object())
+            if (auto d = e->find("data"); d != e->end() && d->is_object()) data = &*d;
+    auto o = data ? data->find("old") : payload.end();
+    auto n = data ? data->find("new") : payload.end();
+    if (!data || o == data->end() || n == data->end() || !o->is_object() || !n->is_object()) return w.null();
+    auto out = nlohmann::json::array();
+    auto a = o->begin(), b = n->begin();  // nlohmann::json objects iterate in key order
+    while (a != o->end() || b != n->end()) {
+        if (b == n->end() || (a != o->end() && a.key() < b.key())) {
+            out.push_back(a.key());
+            ++a;
+        } else if (a == o->end() || b.key() < a.key()) {
+            out.push_back(b.key());
+            ++b;
+        } else {
+            if (*a != *b) out.push_back(a.key());
+            ++a;
+            ++b;
+        }
+    }
+    w.json(out);
+}
 inline const invocation_info& info_of(const invocation_info_ptr& p) {
     static const invocation_info none;
     return p ? *p : none;
@@ -169,7 +234,11 @@ struct table<invocation_record> {
             nlohmann::json context = r.context_data && r.context_data->is_object() ? *r.context_data : nlohmann::json::object();
             context["payload_errors"] = errors;
             w.json(context);
-        }));
+        }),
+        // The columns an UPDATE changed (migration 003; the SQL function payload_changed_columns() is the same
+        // rule): derived from the stored payload, for "column X changed" filters.
+        db_only_col("changed_columns", sql_type::jsonb,
+                    [](const R& r, auto& w) { value::changed_columns(w, value::info_of(r.info).source_event_payload); }));
 };
 
 template <>
@@ -219,7 +288,12 @@ struct table<event_record> {
                     [](const R& r, auto& w) {
                         if (r.info) w.text(r.info->source_function);
                         else w.null();
-                    }));
+                    }),
+        // Detection clauses (detect.hpp, migration 003): names and outcomes; the values they compared (full
+        // capture; hidden from the observer role like payloads); the clause that stopped the detection.
+        col("detection_clauses", sql_type::jsonb, [](const R& r, auto& w) { value::clause_outcomes(w, r.clauses); }),
+        col("detection_clause_values", sql_type::jsonb, [](const R& r, auto& w) { value::clause_values(w, r.clauses); }),
+        col("detection_rejected_by", sql_type::text, [](const R& r, auto& w) { value::rejected_by(w, r.clauses); }));
 };
 
 template <>

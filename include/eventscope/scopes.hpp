@@ -262,15 +262,20 @@ public:
     // Ends the detection phase; the handler phase runs from here to the end of the scope. Returns `yes` so it
     // reads naturally: `if (ev.detected(order_was_shipped(payload))) { ... jobs ... }`.
     bool detected(bool yes) {
-        if (!core_ || detected_at_ != 0) return yes;
-        detected_at_ = now_tick();
-        detected_ = yes;
-        if (yes) {
-            parent_->events_detected_.fetch_add(1, std::memory_order_relaxed);
-            push(detail::entry_kind::event_detected, event_status::handling, name_.share());
+        if (!core_) return yes;
+        if (detected_at_ == 0) {
+            detected_at_ = now_tick();
+            detected_ = yes;
+            if (yes) {
+                parent_->events_detected_.fetch_add(1, std::memory_order_relaxed);
+                push(detail::entry_kind::event_detected, event_status::handling, name_.share());
+            }
         }
-        return yes;
+        return core_->settings.replay ? false : yes;  // a replay records the decision and runs no job
     }
+
+    // Where EVENTSCOPE_DETECT and eventscope::detection (detect.hpp) record clauses; null when recording is off.
+    std::vector<clause_result>* clause_results() { return core_ ? &extras().clauses : nullptr; }
 
     basic_job<Level> job(name_arg job_name) { return basic_job<Level>(this, job_name); }
     basic_job<Level> job(name_arg job_name, std::initializer_list<field> options) { return basic_job<Level>(this, job_name, options); }

@@ -42,7 +42,9 @@ const std::set<std::string> invocation_columns{
 const std::set<std::string> event_columns{
     "table", "id", "created_at", "updated_at", "invocation_id", "correlation_id", "event_name", "event_module_path",
     "detected", "detection_duration_ms", "handler_duration_ms", "detection_error", "detection_error_stack",
-    "handler_error", "handler_error_stack", "jobs_count", "jobs_succeeded", "jobs_failed", "status"};
+    "handler_error", "handler_error_stack", "jobs_count", "jobs_succeeded", "jobs_failed", "status",
+    // issue 14: detection clauses (null without EVENTSCOPE_DETECT)
+    "detection_clauses", "detection_clause_values", "detection_rejected_by"};
 const std::set<std::string> job_columns{
     "table", "id", "created_at", "updated_at", "invocation_id", "event_execution_id", "correlation_id", "job_name",
     "job_function_name", "job_options", "duration_ms", "status", "result", "error_message", "error_stack", "error_type"};

@@ -54,12 +54,23 @@ RELATIONSHIPS = {
     "rollup_event_names": {"rollups": ("array", "event_rollup", {"event_name": "event_name"})},
     "rollup_job_names": {"rollups": ("array", "job_rollup", {"job_name": "job_name"})},
     "rollup_correlation_sources": {"rollups": ("array", "correlation_rollup", {"correlation_source": "correlation_source"})},
+    # sql/migrations/003_detection.up.sql: the clause rollup, replays and their report
+    "detection_clause_rollup": {},
+    "rollup_detection_clauses": {"rollups": ("array", "detection_clause_rollup",
+                                             {"event_name": "event_name", "clause_index": "clause_index", "clause_name": "clause_name"})},
+    "replay_runs": {"decisions": ("array", "replay_decisions", {"id": "replay_run_id"}),
+                    "report": ("array", "replay_report", {"id": "replay_run_id"})},
+    "replay_decisions": {"invocation": ("object", "invocations", {"invocation_id": "id"}),
+                         "replay_run": ("object", "replay_runs", {"replay_run_id": "id"})},
+    "replay_report": {},
 }
 COMPUTED = {
     "invocations": {"success_rate": "invocation_success_rate", "avg_job_duration": "invocation_avg_job_duration"},
     "event_executions": {"job_success_rate": "event_job_success_rate"},
 }
-HIDDEN_FROM_OBSERVER = {"invocations": {"source_event_payload"}}
+# Payload values: the trigger payload, and the values detection clauses compared (003), as recorded and as replayed.
+HIDDEN_FROM_OBSERVER = {"invocations": {"source_event_payload"}, "event_executions": {"detection_clause_values"},
+                        "replay_decisions": {"clause_values_before", "clause_values_after"}}
 ROLE = "observer"
 
 CATALOG_SQL = """

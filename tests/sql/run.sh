@@ -61,9 +61,9 @@ S=event_detector_observability
 # ---------------------------------------------------------------------------------------------- schema
 out=$(psql "$db" -X -q -f "$sql/schema.sql" 2>&1)
 tables=$(q "$db" "SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relkind IN ('r', 'p', 'v') AND NOT relispartition")
-if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,partition_settings:r,rollup_correlation_sources:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
-  ok "schema.sql applies (4 partitioned tables, 5 rollups, dashboard_stats and 4 name views, schema_migrations)"
-else not_ok "schema.sql applies (4 partitioned tables, 5 rollups, dashboard_stats and 4 name views, schema_migrations)" "$out" "$tables"; fi
+if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,detection_clause_rollup:r,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,partition_settings:r,replay_decisions:r,replay_report:v,replay_runs:r,rollup_correlation_sources:v,rollup_detection_clauses:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
+  ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)"
+else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)" "$out" "$tables"; fi
 
 if diff <("$sql/migrate.sh" print-schema) "$sql/schema.sql" >"$work/d" 2>&1; then ok "schema.sql is what migrate.sh print-schema generates from the migrations"
 else not_ok "schema.sql is what migrate.sh print-schema generates from the migrations" "$(head -20 "$work/d")"; fi
@@ -71,16 +71,16 @@ else not_ok "schema.sql is what migrate.sh print-schema generates from the migra
 expect "columns, types, nullability and defaults of invocations" "$db" "
 SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, ''), ',' ORDER BY column_name)
 FROM information_schema.columns WHERE table_schema = '$S' AND table_name = 'invocations'" \
-"auto_load_modules:boolean:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:gen_random_uuid(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
+"auto_load_modules:boolean:YES:,changed_columns:jsonb:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:gen_random_uuid(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
 
 expect "column sets of event_executions, job_executions, job_logs" "$db" "
 SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name)
 FROM information_schema.columns WHERE table_schema = '$S' AND table_name IN ('event_executions', 'job_executions', 'job_logs')" \
-"event_executions.correlation_id,event_executions.created_at,event_executions.detected,event_executions.detection_duration_ms,event_executions.detection_error,event_executions.detection_error_stack,event_executions.event_module_path,event_executions.event_name,event_executions.handler_duration_ms,event_executions.handler_error,event_executions.handler_error_stack,event_executions.id,event_executions.invocation_id,event_executions.jobs_count,event_executions.jobs_failed,event_executions.jobs_succeeded,event_executions.source_function,event_executions.status,event_executions.updated_at,job_executions.correlation_id,job_executions.created_at,job_executions.duration_ms,job_executions.error_message,job_executions.error_stack,job_executions.error_type,job_executions.event_execution_id,job_executions.id,job_executions.invocation_id,job_executions.job_function_name,job_executions.job_name,job_executions.job_options,job_executions.result,job_executions.status,job_executions.updated_at,job_logs.correlation_id,job_logs.created_at,job_logs.data,job_logs.id,job_logs.invocation_id,job_logs.job_execution_id,job_logs.level,job_logs.logged_at,job_logs.message,job_logs.updated_at"
+"event_executions.correlation_id,event_executions.created_at,event_executions.detected,event_executions.detection_clause_values,event_executions.detection_clauses,event_executions.detection_duration_ms,event_executions.detection_error,event_executions.detection_error_stack,event_executions.detection_rejected_by,event_executions.event_module_path,event_executions.event_name,event_executions.handler_duration_ms,event_executions.handler_error,event_executions.handler_error_stack,event_executions.id,event_executions.invocation_id,event_executions.jobs_count,event_executions.jobs_failed,event_executions.jobs_succeeded,event_executions.source_function,event_executions.status,event_executions.updated_at,job_executions.correlation_id,job_executions.created_at,job_executions.duration_ms,job_executions.error_message,job_executions.error_stack,job_executions.error_type,job_executions.event_execution_id,job_executions.id,job_executions.invocation_id,job_executions.job_function_name,job_executions.job_name,job_executions.job_options,job_executions.result,job_executions.status,job_executions.updated_at,job_logs.correlation_id,job_logs.created_at,job_logs.data,job_logs.id,job_logs.invocation_id,job_logs.job_execution_id,job_logs.level,job_logs.logged_at,job_logs.message,job_logs.updated_at"
 
 # 002 replaced the foreign keys by delete triggers (cascades and SET NULL as before; nothing paid on insert).
 expect "no foreign keys; statement-level delete triggers instead" "$db" "
-SELECT (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace) || ':' ||
+SELECT (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace AND conrelid <> '$S.replay_decisions'::regclass) || ':' ||
        (SELECT string_agg(tgrelid::regclass::text || '.' || tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgname LIKE '%_cascade_delete')" \
 "0:$S.event_executions.event_executions_cascade_delete,$S.invocations.invocations_cascade_delete,$S.job_executions.job_executions_cascade_delete"
 
@@ -339,9 +339,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q 'current version: none (0 applied, 2 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q 'current version: none (0 applied, 3 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -q 'current version: 002 (2 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  003_detection  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 003 (3 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -351,11 +351,12 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 2 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 3 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 002_scale done' <<<"$down" && grep -q 'migrate: down 001_initial done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+   && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
 else not_ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical" "$down" "objects left: $left" "$(diff "$work/up1.sql" "$work/up2.sql" | head)"; fi
@@ -369,11 +370,11 @@ else not_ok "migrate.sh: up is idempotent; bad schema name and missing URL are c
 
 # a failing migration rolls back completely and is not recorded
 mig=$work/migs; mkdir -p "$mig"; cp "$sql"/migrations/* "$mig/"
-printf 'CREATE TABLE half_done (x int);\nSELECT 1/0;\n' > "$mig/003_broken.up.sql"; echo 'DROP TABLE half_done;' > "$mig/003_broken.down.sql"
+printf 'CREATE TABLE half_done (x int);\nSELECT 1/0;\n' > "$mig/999_broken.up.sql"; echo 'DROP TABLE half_done;' > "$mig/999_broken.down.sql"
 brk=$(EVENTSCOPE_MIGRATIONS_DIR=$mig "$sql/migrate.sh" --db-url "$mdb" up 2>&1); brk_rc=$?
 brk_st=$(EVENTSCOPE_MIGRATIONS_DIR=$mig "$sql/migrate.sh" --db-url "$mdb" status 2>&1)
-if [ $brk_rc -ne 0 ] && grep -q 'division by zero' <<<"$brk" && grep -q '003_broken.up.sql failed' <<<"$brk" \
-   && [ "$(q "$mdb" "SELECT to_regclass('$S.half_done') IS NULL")" = t ] && grep -q '^  pending  003_broken$' <<<"$brk_st"; then
+if [ $brk_rc -ne 0 ] && grep -q 'division by zero' <<<"$brk" && grep -q '999_broken.up.sql failed' <<<"$brk" \
+   && [ "$(q "$mdb" "SELECT to_regclass('$S.half_done') IS NULL")" = t ] && grep -q '^  pending  999_broken$' <<<"$brk_st"; then
   ok "migrate.sh: a failing migration is rolled back, reported and stays pending"
 else not_ok "migrate.sh: a failing migration is rolled back, reported and stays pending" "$brk" "$brk_st"; fi
 
@@ -392,7 +393,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 002' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 003' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -428,7 +429,7 @@ INSERT INTO invocations (created_at, source_function, status, total_duration_ms)
 SELECT refresh_dashboard_stats();"
 psql "$fdb" -X -q -v ON_ERROR_STOP=1 -c "$fill" >/dev/null 2>&1
 fingerprint="SET search_path TO $S;
-SELECT (SELECT count(*) || ':' || md5(string_agg(i::text, '' ORDER BY id)) FROM invocations i) || ' ' ||
+SELECT (SELECT count(*) || ':' || md5(string_agg((to_jsonb(i) - 'changed_columns')::text, '' ORDER BY id)) FROM invocations i) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg((e.id, e.created_at, e.invocation_id, e.event_name, e.status, e.detection_duration_ms)::text, '' ORDER BY id)) FROM event_executions e) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg(j::text, '' ORDER BY id)) FROM job_executions j) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg(l::text, '' ORDER BY id)) FROM job_logs l)"
@@ -441,7 +442,7 @@ after_up=$(q "$fdb" "$fingerprint"); stats_after=$(q "$fdb" "SET TIME ZONE 'UTC'
 checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' || (SELECT sum(invocations) FROM $S.invocation_rollup) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 1 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 2 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
@@ -524,6 +525,100 @@ expect "by-id look-ups prune to one partition (the UUIDv7 range)" "$pdb" "
 EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)" \
 "$(q "$pdb" "EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)")"
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$pdb_name\" WITH (FORCE)" >/dev/null 2>&1
+
+# ------------------------------------------------------------- detection clauses, replays, silence (003)
+# 120 event executions of det.ev over 3 hours with clauses a, b, c: a quarter detected (all passed), a quarter
+# stopped at a, a quarter at b, a quarter threw at b; every 7th still detecting (not final: counted by no funnel
+# step), then completed by an UPDATE; then other writers delete some final rows (the rollup hours are rebuilt).
+det="
+SET search_path TO $S;
+INSERT INTO invocations (id, created_at, source_function, status) VALUES ('00000000-0000-0000-0000-0000000d0001', now() - interval '3 hours', 'det-fn', 'completed');
+INSERT INTO event_executions (id, created_at, invocation_id, event_name, detected, status, detection_clauses, detection_rejected_by)
+SELECT ('00000000-0000-0000-0000-0000000d' || lpad(g::text, 4, '0'))::uuid, now() - (g % 3) * interval '1 hour', '00000000-0000-0000-0000-0000000d0001', 'det.ev', g % 4 = 0,
+       CASE WHEN g % 7 = 0 THEN 'detecting' WHEN g % 4 = 0 THEN 'completed' WHEN g % 4 = 3 THEN 'detection_failed' ELSE 'not_detected' END,
+       jsonb_build_array(jsonb_build_object('name', 'a', 'outcome', CASE WHEN g % 4 = 1 THEN 'failed' ELSE 'passed' END),
+                         jsonb_build_object('name', 'b', 'outcome', CASE g % 4 WHEN 1 THEN 'skipped' WHEN 2 THEN 'failed' WHEN 3 THEN 'threw' ELSE 'passed' END),
+                         jsonb_build_object('name', 'c', 'outcome', CASE WHEN g % 4 = 0 THEN 'passed' ELSE 'skipped' END)),
+       CASE g % 4 WHEN 1 THEN 'a' WHEN 2 THEN 'b' WHEN 3 THEN 'b' END
+FROM generate_series(1, 120) g;
+UPDATE event_executions SET status = CASE WHEN detected THEN 'completed' ELSE 'not_detected' END WHERE event_name = 'det.ev' AND status = 'detecting';
+DELETE FROM event_executions WHERE event_name = 'det.ev' AND id IN (SELECT id FROM event_executions WHERE event_name = 'det.ev' ORDER BY id LIMIT 9);"
+out=$(psql "$db" -X -q -v ON_ERROR_STOP=1 -c "$det" 2>&1) || not_ok "003 fixture: event executions with clauses" "$out"
+# The funnel as the dashboard reads it (rollup_detection_clauses -> rollups over a time range) equals SQL over the raw rows.
+funnel_rollup=$(q "$db" "SELECT string_agg(clause_index || ':' || clause_name || ':' || e || '/' || p || '/' || f || '/' || t, ',' ORDER BY clause_index)
+  FROM (SELECT v.clause_index, v.clause_name, sum(r.evaluated) e, sum(r.passed) p, sum(r.failed) f, sum(r.threw) t
+        FROM $S.rollup_detection_clauses v JOIN $S.detection_clause_rollup r USING (event_name, clause_index, clause_name)
+        WHERE v.event_name = 'det.ev' AND r.hour_bucket >= date_trunc('hour', now()) - interval '5 hours' GROUP BY 1, 2) s")
+funnel_raw=$(q "$db" "SELECT string_agg(ord || ':' || n || ':' || e || '/' || p || '/' || f || '/' || t, ',' ORDER BY ord)
+  FROM (SELECT c.ord, c.x->>'name' n, count(*) FILTER (WHERE c.x->>'outcome' <> 'skipped') e, count(*) FILTER (WHERE c.x->>'outcome' = 'passed') p,
+               count(*) FILTER (WHERE c.x->>'outcome' = 'failed') f, count(*) FILTER (WHERE c.x->>'outcome' = 'threw') t
+        FROM $S.event_executions x, jsonb_array_elements(x.detection_clauses) WITH ORDINALITY c(x, ord)
+        WHERE x.event_name = 'det.ev' AND x.status NOT IN ('detecting', 'handling') GROUP BY 1, 2) s")
+stopped=$(q "$db" "SELECT count(*) FROM $S.event_executions WHERE event_name = 'det.ev' AND detection_rejected_by = 'b'")
+if [ -n "$funnel_raw" ] && [ "$funnel_rollup" = "$funnel_raw" ] && [ "$funnel_raw" = "1:a:111/84/27/0,2:b:84/28/28/28,3:c:28/28/0/0" ] \
+   && [ "$(q "$db" "SELECT count(*) FROM $S.check_rollups()")" = 0 ] && [ "$stopped" = 56 ]; then
+  ok "funnel counts from the clause rollup equal SQL over the raw rows (inserts, completions, deletes; check_rollups() empty)"
+else not_ok "funnel counts from the clause rollup equal SQL over the raw rows (inserts, completions, deletes; check_rollups() empty)" \
+  "rollup: $funnel_rollup" "raw:    $funnel_raw" "stopped at b: $stopped" "$(q "$db" "SELECT * FROM $S.check_rollups()")"; fi
+expect "rebuild_rollups() and TRUNCATE cover the clause rollup (wrapped 002 functions)" "$db" "
+SET search_path TO $S;
+DELETE FROM detection_clause_rollup;
+SELECT (SELECT count(*) FROM check_rollups() WHERE rollup = 'detection_clause_rollup') > 0;
+SELECT rebuild_rollups(now() - interval '1 day', now() + interval '1 hour') > 0;
+SELECT count(*) FROM check_rollups();
+SELECT 'detection_clause_rollup' = ANY (rollup_tables('event_executions'))" $'t\nt\n0\nt'
+plan=$(q "$db" "SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT invocation_id FROM $S.event_executions
+  WHERE event_name = 'det.ev' AND detection_rejected_by = 'b' AND created_at >= now() - interval '1 day' ORDER BY created_at DESC LIMIT 50")
+if grep -qE "Index Scan.* using .*rejected_by_idx" <<<"$plan"; then ok "the funnel's drill-down (stopped at clause X) reads the partial rejected_by index"
+else not_ok "the funnel's drill-down (stopped at clause X) reads the partial rejected_by index" "$plan"; fi
+
+expect "payload_changed_columns(): the keys whose values differ between old and new (UPDATE only)" "$db" "
+SET search_path TO $S;
+SELECT payload_changed_columns('{\"event\":{\"data\":{\"old\":{\"id\":1,\"status\":\"pending\",\"gone\":1,\"n\":{\"a\":1},\"same\":[1]},\"new\":{\"id\":1,\"status\":\"shipped\",\"added\":null,\"n\":{\"a\":2},\"same\":[1]}}}}')::text
+  || ' ' || COALESCE(payload_changed_columns('{\"event\":{\"data\":{\"old\":null,\"new\":{\"id\":1}}}}')::text, 'NULL')
+  || ' ' || COALESCE(payload_changed_columns('{}')::text, 'NULL')
+  || ' ' || payload_changed_columns('{\"event\":{\"data\":{\"old\":{\"a\":1.0},\"new\":{\"a\":1}}}}')::text" \
+'["added", "gone", "n", "status"] NULL NULL []'
+plan=$(q "$db" "INSERT INTO $S.invocations (created_at, source_function, status, changed_columns) SELECT now() - interval '1 hour', 'cc', 'completed', jsonb_build_array('c' || g % 50) FROM generate_series(1, 500) g;
+  ANALYZE $S.invocations; SET enable_seqscan = off;
+  EXPLAIN (COSTS OFF) SELECT id FROM $S.invocations WHERE changed_columns @> '[\"c7\"]' AND created_at >= now() - interval '1 day' ORDER BY created_at DESC LIMIT 50")
+n7=$(q "$db" "SELECT count(*) FROM $S.invocations WHERE changed_columns @> '[\"c7\"]'")
+if grep -qE "Bitmap Index Scan on .*changed_columns_idx" <<<"$plan" && [ "$n7" = 10 ]; then ok "\"column X changed\" (changed_columns @> '[\"X\"]') reads the GIN index"
+else not_ok "\"column X changed\" (changed_columns @> '[\"X\"]') reads the GIN index" "$plan" "rows: $n7"; fi
+
+expect "replays: the report view counts per event type; deleting a run deletes its decisions; production tables untouched" "$db" "
+SET search_path TO $S;
+CREATE TEMP TABLE counts_before AS SELECT (SELECT count(*) FROM invocations) i, (SELECT count(*) FROM event_executions) e, (SELECT count(*) FROM job_executions) j;
+INSERT INTO replay_runs (id, build_label) VALUES ('00000000-0000-0000-0000-00000000aaaa', 'test');
+INSERT INTO replay_decisions (replay_run_id, invocation_id, invocation_created_at, detected_before, detected_after, changed, source_function, event_name, changed_clause)
+VALUES ('00000000-0000-0000-0000-00000000aaaa', gen_random_uuid(), now(), true, false, true, 'f', 'x', 'b'),
+       ('00000000-0000-0000-0000-00000000aaaa', gen_random_uuid(), now(), false, true, true, 'f', 'x', 'a'),
+       ('00000000-0000-0000-0000-00000000aaaa', gen_random_uuid(), now(), true, true, false, 'f', 'x', NULL),
+       ('00000000-0000-0000-0000-00000000aaaa', gen_random_uuid(), now(), NULL, false, false, 'f', 'y', NULL);
+SELECT string_agg(concat_ws(':', event_name, checked, detected_before, detected_after, changed, newly_detected, no_longer_detected), ',' ORDER BY event_name)
+FROM replay_report WHERE replay_run_id = '00000000-0000-0000-0000-00000000aaaa';
+DELETE FROM replay_runs WHERE id = '00000000-0000-0000-0000-00000000aaaa';
+SELECT count(*) FROM replay_decisions;
+SELECT (SELECT count(*) FROM invocations) = i AND (SELECT count(*) FROM event_executions) = e AND (SELECT count(*) FROM job_executions) = j FROM counts_before" \
+$'x:3:2:2:2:1:1,y:1:0:0:0:0:0\n0\nt'
+
+# Silence: event_rollup hours as the triggers would write them. quiet.ev: 50 % over the 7 baseline days, 0 of 60
+# checks in the last 6 hours -> listed. steady.ev: the same rate now -> not listed. stopped.ev: no checks now
+# (invocations did not continue) -> not listed. rare.ev: one detection a day -> too few expected -> not listed.
+expect "silent_event_types(): types whose detection rate fell while checks continued, with enough expected detections" "$db" "
+BEGIN;
+SET search_path TO $S;
+INSERT INTO event_rollup (hour_bucket, source_function, event_name, checked, detected)
+SELECT h, 'silence-fn', ev, 10, CASE WHEN ev = 'rare.ev' THEN (extract(hour FROM h AT TIME ZONE 'UTC') = 3)::int
+                                  WHEN h >= date_trunc('hour', now(), 'UTC') - interval '5 hours' AND ev = 'quiet.ev' THEN 0 ELSE 5 END
+FROM generate_series(date_trunc('hour', now(), 'UTC') - interval '7 days' - interval '5 hours', date_trunc('hour', now(), 'UTC'), interval '1 hour') h,
+     unnest(ARRAY['quiet.ev', 'steady.ev', 'stopped.ev', 'rare.ev']) ev
+WHERE NOT (ev = 'stopped.ev' AND h >= date_trunc('hour', now(), 'UTC') - interval '5 hours');
+SELECT string_agg(concat_ws(':', event_name, recent_checked, recent_detected, baseline_rate, expected_detected), ',') FROM silent_event_types(6, 0.5, 7);
+SELECT count(*) FROM silent_event_types(6, 0.5, 7, 1000);
+ROLLBACK;" 'quiet.ev:60:0:0.5000:30.00
+0'
+expect_fail "silent_event_types() refuses nonsense parameters" "$db" "SELECT * FROM $S.silent_event_types(0)" "recent_hours must be >= 1"
 
 # ------------------------------------------------------------------------------------- indexes
 # The FK columns every cascade and relationship walks are the leading column of some index.

@@ -39,6 +39,20 @@ export function GraphView({
   height?: number;
 }) {
   const positions = useMemo(() => layoutGraph(model), [model]);
+  // Fit to content: the canvas is as tall as the laid-out graph needs (up to `height`), so a small invocation is
+  // not a few tiny nodes inside a large empty canvas; fitView then zooms at most to 1.25.
+  const canvasHeight = useMemo(() => {
+    let top = Infinity;
+    let bottom = -Infinity;
+    for (const n of model.nodes) {
+      const p = positions.get(n.id);
+      if (!p) continue;
+      top = Math.min(top, p.y);
+      bottom = Math.max(bottom, p.y + n.height);
+    }
+    if (!Number.isFinite(top)) return Math.min(height, 200);
+    return Math.round(Math.min(height, Math.max(200, (bottom - top) * 1.25 + 80)));
+  }, [model, positions, height]);
   const nodes: Node<FlowNodeData>[] = useMemo(
     () =>
       model.nodes.map((n) => ({
@@ -47,6 +61,8 @@ export function GraphView({
         position: { x: positions.get(n.id)!.x, y: positions.get(n.id)!.y },
         data: { model: n, selected: n.id === selectedId },
         draggable: true,
+        width: n.width,
+        height: n.height,
         style: { width: n.width, height: n.height },
       })),
     [model, positions, selectedId],
@@ -64,13 +80,13 @@ export function GraphView({
     [model],
   );
   return (
-    <div className="graph" style={{ height }} data-testid="graph">
+    <div className="graph" style={{ height: canvasHeight }} data-testid="graph" data-height={canvasHeight}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
         fitView
-        fitViewOptions={{ padding: 0.15 }}
+        fitViewOptions={{ padding: 0.15, maxZoom: 1.25 }}
         minZoom={0.1}
         nodesConnectable={false}
         onNodeClick={(_, node) => onSelect((node.data as FlowNodeData).model)}

@@ -74,9 +74,12 @@ export interface event_executions_bool_exp {
   correlation_id?: String_comparison_exp | null;
   created_at?: timestamptz_comparison_exp | null;
   detected?: Boolean_comparison_exp | null;
+  detection_clause_values?: jsonb_comparison_exp | null;
+  detection_clauses?: jsonb_comparison_exp | null;
   detection_duration_ms?: Int_comparison_exp | null;
   detection_error?: String_comparison_exp | null;
   detection_error_stack?: String_comparison_exp | null;
+  detection_rejected_by?: String_comparison_exp | null;
   event_module_path?: String_comparison_exp | null;
   event_name?: String_comparison_exp | null;
   handler_duration_ms?: Int_comparison_exp | null;
@@ -115,6 +118,7 @@ export interface event_executions_max_order_by {
   handler_error?: order_by | null;
   handler_error_stack?: order_by | null;
   source_function?: order_by | null;
+  detection_rejected_by?: order_by | null;
 }
 
 export interface event_executions_min_order_by {
@@ -136,15 +140,19 @@ export interface event_executions_min_order_by {
   handler_error?: order_by | null;
   handler_error_stack?: order_by | null;
   source_function?: order_by | null;
+  detection_rejected_by?: order_by | null;
 }
 
 export interface event_executions_order_by {
   correlation_id?: order_by | null;
   created_at?: order_by | null;
   detected?: order_by | null;
+  detection_clause_values?: order_by | null;
+  detection_clauses?: order_by | null;
   detection_duration_ms?: order_by | null;
   detection_error?: order_by | null;
   detection_error_stack?: order_by | null;
+  detection_rejected_by?: order_by | null;
   event_module_path?: order_by | null;
   event_name?: order_by | null;
   handler_duration_ms?: order_by | null;
@@ -291,6 +299,7 @@ export interface invocations_bool_exp {
   _or?: invocations_bool_exp[] | null;
   auto_load_modules?: Boolean_comparison_exp | null;
   avg_job_duration?: numeric_comparison_exp | null;
+  changed_columns?: jsonb_comparison_exp | null;
   context_data?: jsonb_comparison_exp | null;
   correlated_invocations?: invocations_bool_exp | null;
   correlated_invocations_aggregate?: invocations_aggregate_bool_exp | null;
@@ -384,6 +393,7 @@ export interface invocations_min_order_by {
 export interface invocations_order_by {
   auto_load_modules?: order_by | null;
   avg_job_duration?: order_by | null;
+  changed_columns?: order_by | null;
   context_data?: order_by | null;
   correlated_invocations_aggregate?: invocations_aggregate_order_by | null;
   correlation_id?: order_by | null;
@@ -766,13 +776,13 @@ export interface uuid_comparison_exp {
   _nin?: string[] | null;
 }
 
-export type event_executions_select_column = 'id' | 'created_at' | 'updated_at' | 'invocation_id' | 'detection_duration_ms' | 'handler_duration_ms' | 'jobs_count' | 'jobs_succeeded' | 'jobs_failed' | 'detected' | 'correlation_id' | 'event_name' | 'event_module_path' | 'status' | 'detection_error' | 'detection_error_stack' | 'handler_error' | 'handler_error_stack' | 'source_function';
+export type event_executions_select_column = 'id' | 'created_at' | 'updated_at' | 'invocation_id' | 'detection_duration_ms' | 'handler_duration_ms' | 'jobs_count' | 'jobs_succeeded' | 'jobs_failed' | 'detected' | 'correlation_id' | 'event_name' | 'event_module_path' | 'status' | 'detection_error' | 'detection_error_stack' | 'handler_error' | 'handler_error_stack' | 'source_function' | 'detection_clauses' | 'detection_clause_values' | 'detection_rejected_by';
 
 export type event_executions_select_column_event_executions_aggregate_bool_exp_bool_and_arguments_columns = 'detected';
 
 export type event_executions_select_column_event_executions_aggregate_bool_exp_bool_or_arguments_columns = 'detected';
 
-export type invocations_select_column = 'id' | 'created_at' | 'updated_at' | 'source_job_id' | 'source_event_id' | 'source_event_time' | 'total_duration_ms' | 'events_detected_count' | 'total_jobs_run' | 'total_jobs_succeeded' | 'total_jobs_failed' | 'auto_load_modules' | 'correlation_id' | 'correlation_source' | 'source_function' | 'source_table' | 'source_operation' | 'source_system' | 'source_user_email' | 'source_user_role' | 'event_modules_directory' | 'status' | 'error_message' | 'error_stack' | 'error_type' | 'source_event_payload' | 'context_data';
+export type invocations_select_column = 'id' | 'created_at' | 'updated_at' | 'source_job_id' | 'source_event_id' | 'source_event_time' | 'total_duration_ms' | 'events_detected_count' | 'total_jobs_run' | 'total_jobs_succeeded' | 'total_jobs_failed' | 'auto_load_modules' | 'correlation_id' | 'correlation_source' | 'source_function' | 'source_table' | 'source_operation' | 'source_system' | 'source_user_email' | 'source_user_role' | 'event_modules_directory' | 'status' | 'error_message' | 'error_stack' | 'error_type' | 'source_event_payload' | 'context_data' | 'changed_columns';
 
 export type invocations_select_column_invocations_aggregate_bool_exp_bool_and_arguments_columns = 'auto_load_modules';
 
@@ -879,6 +889,41 @@ export type DashboardStatsRangeVariables = {
   to: string;
 };
 
+export type DetectionFunnelResult = {
+  events: {
+    aggregate: {
+      sum: {
+        checked: number | string | null;
+        detected: number | string | null;
+        completed: number | string | null;
+        failed: number | string | null;
+        detection_failed: number | string | null;
+        handler_failed: number | string | null;
+      } | null;
+    } | null;
+  };
+  clauses: {
+    clause_index: number | null;
+    clause_name: string | null;
+    stats: {
+      aggregate: {
+        sum: {
+          evaluated: number | string | null;
+          passed: number | string | null;
+          failed: number | string | null;
+          threw: number | string | null;
+        } | null;
+      } | null;
+    };
+  }[];
+};
+
+export type DetectionFunnelVariables = {
+  from: string;
+  to: string;
+  eventName: string;
+};
+
 export type DetectionRatesResult = {
   rollup_event_names: {
     event_name: string | null;
@@ -978,6 +1023,32 @@ export type FunctionTotalsVariables = {
   prevFrom: string;
 };
 
+export type FunnelStoppedAtResult = {
+  event_executions: {
+    id: string;
+    created_at: string;
+    invocation_id: string;
+    event_name: string;
+    status: string;
+    detected: boolean;
+    detection_rejected_by: string | null;
+    detection_clauses: unknown | null;
+    detection_error: string | null;
+    invocation: {
+      id: string;
+      source_function: string;
+      source_operation: string | null;
+      correlation_id: string | null;
+      changed_columns: unknown | null;
+    } | null;
+  }[];
+};
+
+export type FunnelStoppedAtVariables = {
+  where: event_executions_bool_exp;
+  limit: number;
+};
+
 export type HealthCheckResult = {
   invocations: {
     id: string;
@@ -1032,6 +1103,7 @@ export type InvocationDetailResult = {
     event_modules_directory: string | null;
     error_type: string | null;
     error_stack: string | null;
+    changed_columns: unknown | null;
     source_job_execution: {
       id: string;
       job_name: string;
@@ -1058,6 +1130,8 @@ export type InvocationDetailResult = {
       jobs_count: number | null;
       jobs_succeeded: number | null;
       jobs_failed: number | null;
+      detection_clauses: unknown | null;
+      detection_rejected_by: string | null;
       job_executions: {
         id: string;
         created_at: string;
@@ -1101,6 +1175,21 @@ export type InvocationPayloadResult = {
 };
 
 export type InvocationPayloadVariables = {
+  id: string;
+};
+
+export type InvocationValuesResult = {
+  invocations_by_pk: {
+    id: string;
+    source_event_payload: unknown;
+    event_executions: {
+      id: string;
+      detection_clause_values: unknown | null;
+    }[];
+  } | null;
+};
+
+export type InvocationValuesVariables = {
   id: string;
 };
 
@@ -1223,6 +1312,70 @@ export type RecentInvocationsVariables = {
   limit: number;
 };
 
+export type ReplayReportResult = {
+  replay_runs_by_pk: {
+    id: string;
+    created_at: string;
+    finished_at: string | null;
+    status: string;
+    build_label: string | null;
+    selection: unknown;
+    invocations_replayed: number;
+    invocations_skipped: number;
+    decisions_changed: number;
+    error_message: string | null;
+    report: {
+      event_name: string | null;
+      checked: number | string | null;
+      detected_before: number | string | null;
+      detected_after: number | string | null;
+      changed: number | string | null;
+      newly_detected: number | string | null;
+      no_longer_detected: number | string | null;
+    }[];
+    decisions: {
+      id: string;
+      invocation_id: string;
+      invocation_created_at: string;
+      source_function: string;
+      correlation_id: string | null;
+      event_name: string;
+      detected_before: boolean | null;
+      detected_after: boolean | null;
+      changed_clause: string | null;
+      rejected_by_before: string | null;
+      rejected_by_after: string | null;
+      error_after: string | null;
+      clauses_before: unknown | null;
+      clauses_after: unknown | null;
+    }[];
+  } | null;
+};
+
+export type ReplayReportVariables = {
+  id: string;
+  limit: number;
+};
+
+export type ReplayRunsResult = {
+  replay_runs: {
+    id: string;
+    created_at: string;
+    finished_at: string | null;
+    status: string;
+    build_label: string | null;
+    selection: unknown;
+    invocations_replayed: number;
+    invocations_skipped: number;
+    decisions_changed: number;
+    error_message: string | null;
+  }[];
+};
+
+export type ReplayRunsVariables = {
+  limit: number;
+};
+
 export type SearchInvocationsResult = {
   invocations: {
     id: string;
@@ -1320,20 +1473,25 @@ export interface Operations {
   CorrelationChain: { result: CorrelationChainResult; variables: CorrelationChainVariables };
   CorrelationCoverage: { result: CorrelationCoverageResult; variables: CorrelationCoverageVariables };
   DashboardStatsRange: { result: DashboardStatsRangeResult; variables: DashboardStatsRangeVariables };
+  DetectionFunnel: { result: DetectionFunnelResult; variables: DetectionFunnelVariables };
   DetectionRates: { result: DetectionRatesResult; variables: DetectionRatesVariables };
   FailingJobs: { result: FailingJobsResult; variables: FailingJobsVariables };
   FunctionHourlyStats: { result: FunctionHourlyStatsResult; variables: FunctionHourlyStatsVariables };
   FunctionTotals: { result: FunctionTotalsResult; variables: FunctionTotalsVariables };
+  FunnelStoppedAt: { result: FunnelStoppedAtResult; variables: FunnelStoppedAtVariables };
   HealthCheck: { result: HealthCheckResult; variables: HealthCheckVariables };
   HourlyStats: { result: HourlyStatsResult; variables: HourlyStatsVariables };
   InvocationDetail: { result: InvocationDetailResult; variables: InvocationDetailVariables };
   InvocationPayload: { result: InvocationPayloadResult; variables: InvocationPayloadVariables };
+  InvocationValues: { result: InvocationValuesResult; variables: InvocationValuesVariables };
   InvocationsList: { result: InvocationsListResult; variables: InvocationsListVariables };
   LookupEventExecution: { result: LookupEventExecutionResult; variables: LookupEventExecutionVariables };
   LookupJobExecution: { result: LookupJobExecutionResult; variables: LookupJobExecutionVariables };
   LookupJobLog: { result: LookupJobLogResult; variables: LookupJobLogVariables };
   OverviewKpis: { result: OverviewKpisResult; variables: OverviewKpisVariables };
   RecentInvocations: { result: RecentInvocationsResult; variables: RecentInvocationsVariables };
+  ReplayReport: { result: ReplayReportResult; variables: ReplayReportVariables };
+  ReplayRuns: { result: ReplayRunsResult; variables: ReplayRunsVariables };
   SearchInvocations: { result: SearchInvocationsResult; variables: SearchInvocationsVariables };
   SearchPayloadContains: { result: SearchPayloadContainsResult; variables: SearchPayloadContainsVariables };
   SearchPayloadKey: { result: SearchPayloadKeyResult; variables: SearchPayloadKeyVariables };

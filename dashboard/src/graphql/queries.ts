@@ -199,6 +199,7 @@ export const InvocationDetail = `query InvocationDetail($id: uuid!) {
     event_modules_directory
     error_type
     error_stack
+    changed_columns
     source_job_execution {
       id
       job_name
@@ -225,6 +226,8 @@ export const InvocationDetail = `query InvocationDetail($id: uuid!) {
       jobs_count
       jobs_succeeded
       jobs_failed
+      detection_clauses
+      detection_rejected_by
       job_executions(order_by: [{ created_at: asc }, { id: asc }]) {
         id
         created_at
@@ -263,6 +266,22 @@ export const InvocationPayload = `query InvocationPayload($id: uuid!) {
     source_event_payload
   }
 }` as Query<'InvocationPayload'>;
+
+/**
+ * The values of an invocation: its payload (old -> new of an UPDATE, payload diffs) and the values its detection
+ * clauses compared. Both are hidden from the read-only role (hasura-metadata): a denial here leaves the clause
+ * names, outcomes and changed column names (InvocationDetail) on the page.
+ */
+export const InvocationValues = `query InvocationValues($id: uuid!) {
+  invocations_by_pk(id: $id) {
+    id
+    source_event_payload
+    event_executions(order_by: [{ created_at: asc }, { id: asc }]) {
+      id
+      detection_clause_values
+    }
+  }
+}` as Query<'InvocationValues'>;
 
 /** Every invocation sharing a correlation ID, with the jobs that link them. */
 export const CorrelationChain = `query CorrelationChain($correlationId: String!, $limit: Int!) {
@@ -458,3 +477,99 @@ export const LookupJobLog = `query LookupJobLog($id: uuid!) {
     message
   }
 }` as Query<'LookupJobLog'>;
+
+/** Detection funnel of one event type over whole UTC hours: the event rollup's totals and each clause's. */
+export const DetectionFunnel = `query DetectionFunnel($from: timestamptz!, $to: timestamptz!, $eventName: String!) {
+  events: event_rollup_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to }, event_name: { _eq: $eventName } }) {
+    aggregate { sum { checked detected completed failed detection_failed handler_failed } }
+  }
+  clauses: rollup_detection_clauses(
+    where: { event_name: { _eq: $eventName }, rollups: { hour_bucket: { _gte: $from, _lt: $to } } }
+    order_by: [{ clause_index: asc }, { clause_name: asc }]
+  ) {
+    clause_index
+    clause_name
+    stats: rollups_aggregate(where: { hour_bucket: { _gte: $from, _lt: $to } }) {
+      aggregate { sum { evaluated passed failed threw } }
+    }
+  }
+}` as Query<'DetectionFunnel'>;
+
+/** The event executions that stopped at one funnel step ($where from lib/detection.ts stoppedAtWhere), newest first. */
+export const FunnelStoppedAt = `query FunnelStoppedAt($where: event_executions_bool_exp!, $limit: Int!) {
+  event_executions(where: $where, order_by: [{ created_at: desc }, { id: desc }], limit: $limit) {
+    id
+    created_at
+    invocation_id
+    event_name
+    status
+    detected
+    detection_rejected_by
+    detection_clauses
+    detection_error
+    invocation {
+      id
+      source_function
+      source_operation
+      correlation_id
+      changed_columns
+    }
+  }
+}` as Query<'FunnelStoppedAt'>;
+
+/** Dry-run replays (replay_runs), newest first. */
+export const ReplayRuns = `query ReplayRuns($limit: Int!) {
+  replay_runs(order_by: [{ created_at: desc }], limit: $limit) {
+    id
+    created_at
+    finished_at
+    status
+    build_label
+    selection
+    invocations_replayed
+    invocations_skipped
+    decisions_changed
+    error_message
+  }
+}` as Query<'ReplayRuns'>;
+
+/** One replay's report: per event type detected before / after, and the changed decisions with their clause. */
+export const ReplayReport = `query ReplayReport($id: uuid!, $limit: Int!) {
+  replay_runs_by_pk(id: $id) {
+    id
+    created_at
+    finished_at
+    status
+    build_label
+    selection
+    invocations_replayed
+    invocations_skipped
+    decisions_changed
+    error_message
+    report(order_by: [{ event_name: asc }]) {
+      event_name
+      checked
+      detected_before
+      detected_after
+      changed
+      newly_detected
+      no_longer_detected
+    }
+    decisions(where: { changed: { _eq: true } }, order_by: [{ invocation_created_at: asc }, { event_name: asc }], limit: $limit) {
+      id
+      invocation_id
+      invocation_created_at
+      source_function
+      correlation_id
+      event_name
+      detected_before
+      detected_after
+      changed_clause
+      rejected_by_before
+      rejected_by_after
+      error_after
+      clauses_before
+      clauses_after
+    }
+  }
+}` as Query<'ReplayReport'>;

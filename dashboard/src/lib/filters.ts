@@ -7,6 +7,8 @@ export interface InvocationFilters {
   eventName?: string;
   jobName?: string;
   correlationId?: string;
+  /** Invocations whose UPDATE changed this column (changed_columns @> ["X"], GIN-indexed: migration 003). */
+  changedColumn?: string;
 }
 
 export const INVOCATION_STATUSES = ['running', 'completed', 'failed'] as const;
@@ -54,6 +56,8 @@ export function buildInvocationWhere(filters: InvocationFilters, window: TimeWin
   if (job) and.push({ job_executions: { job_name: { _eq: job } } });
   const corr = filters.correlationId?.trim();
   if (corr) and.push({ correlation_id: { _eq: corr } });
+  const col = filters.changedColumn?.trim();
+  if (col) and.push({ changed_columns: { _contains: [col] } });
   if (and.length === 0) return {};
   if (and.length === 1) return and[0];
   return { _and: and };
@@ -96,6 +100,7 @@ export function filtersFromParams(p: URLSearchParams): InvocationFilters {
     eventName: p.get('event') ?? undefined,
     jobName: p.get('job') ?? undefined,
     correlationId: p.get('corr') ?? undefined,
+    changedColumn: p.get('changed') ?? undefined,
   };
 }
 
@@ -105,6 +110,7 @@ export const FILTER_PARAM: Record<keyof InvocationFilters, string> = {
   eventName: 'event',
   jobName: 'job',
   correlationId: 'corr',
+  changedColumn: 'changed',
 };
 
 export function sortFromParams(p: URLSearchParams): { column: SortColumn; dir: SortDir } {

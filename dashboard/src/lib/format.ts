@@ -5,8 +5,8 @@ export const DASH = '—';
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return DASH;
   const v = Number(ms);
-  if (v === 0) return '0 ms';
-  if (v < 1) return `${v.toFixed(2)} ms`;
+  // Durations are stored in whole milliseconds (rounded): 0 means under half a millisecond, not "took nothing".
+  if (v < 1) return '<1 ms';
   if (v < 1000) return `${Math.round(v)} ms`;
   if (v < 60_000) return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
   const m = Math.floor(v / 60_000);

@@ -9,6 +9,7 @@ import { useRange } from '../lib/hooks';
 import { aggregateByHour, fillHours, sortNullsLast, type StatsRow } from '../lib/stats';
 import { describeRange, type TimeWindow } from '../lib/time';
 import { histQuantile, hourWindow, uuid7Lower } from '../lib/rollups';
+import { isolatedPoints } from '../lib/chart';
 
 const NAME_LIMIT = 40;
 
@@ -87,6 +88,17 @@ function TimeSeries() {
     avg: p.avgDuration === null ? null : Math.round(p.avgDuration),
   }));
   const total = points.reduce((a, p) => a + p.total, 0);
+  // A line needs two neighbouring values: an hour alone (e.g. a range with one hour of data) is drawn as a dot.
+  const lonely = { avg: isolatedPoints(points, 'avg'), p95Duration: isolatedPoints(points, 'p95Duration') };
+  const dotFor = (key: 'avg' | 'p95Duration', color: string) =>
+    function IsolatedDot(props: { cx?: number; cy?: number; index?: number }) {
+      const show = props.index !== undefined && lonely[key].has(props.index) && props.cx !== undefined && props.cy !== undefined;
+      return show ? (
+        <circle key={`${key}-${props.index}`} cx={props.cx} cy={props.cy} r={4} fill={color} stroke={color} data-testid={`dot-${key}`} />
+      ) : (
+        <g key={`${key}-${props.index}`} />
+      );
+    };
   return (
     <section aria-label="Time series">
       <h2>
@@ -130,8 +142,8 @@ function TimeSeries() {
                 <YAxis fontSize={11} />
                 <Tooltip />
                 <Legend />
-                <Line type="monotone" dataKey="avg" name="average" stroke="#2563eb" dot={false} connectNulls={false} isAnimationActive={false} />
-                <Line type="monotone" dataKey="p95Duration" name="p95" stroke="#f59e0b" dot={false} connectNulls={false} isAnimationActive={false} />
+                <Line type="monotone" dataKey="avg" name="average" stroke="#2563eb" dot={dotFor('avg', '#2563eb')} connectNulls={false} isAnimationActive={false} />
+                <Line type="monotone" dataKey="p95Duration" name="p95" stroke="#f59e0b" dot={dotFor('p95Duration', '#f59e0b')} connectNulls={false} isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </div>

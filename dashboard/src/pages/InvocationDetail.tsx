@@ -1,12 +1,76 @@
 import { useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 import { config } from '../config';
 import { Empty, ErrorBox, JsonBlock, Loading, StatusBadge } from '../components/common';
+import { ChangesTable, ClauseList, StoppedBy } from '../components/Clauses';
 import { EventDetail, InvocationSummary, JobDetail } from '../components/Details';
+import type { InvocationDetailData } from '../graphql/types';
+import { parseClauses, payloadChanges } from '../lib/detection';
 import { formatDuration } from '../lib/format';
 import { useRangeQueryString } from '../lib/hooks';
 import { UUID_RE } from '../lib/search';
-import { useInvocationDetail, useInvocationPayload } from '../lib/useInvocation';
+import { useInvocationDetail, useInvocationPayload, useInvocationValues, type ValuesState } from '../lib/useInvocation';
+
+/** Old -> new of an UPDATE: the changed column names (any role), their values (roles that may read payloads). */
+function Changes({ inv, values }: { inv: InvocationDetailData; values: ValuesState | undefined }) {
+  const names = Array.isArray(inv.changed_columns) ? inv.changed_columns : null;
+  const payload = values?.state === 'ok' ? values.values.source_event_payload : undefined;
+  const changes = payload !== undefined ? payloadChanges(payload) : null;
+  if (!names && !changes) return null;
+  return (
+    <section aria-label="Changes" data-testid="changes">
+      <h2>Changes (old → new)</h2>
+      {names ? (
+        <p>
+          {names.length === 0 ? 'No column changed.' : 'Columns changed: '}
+          {names.map((c) => (
+            <span key={c} className="chip mono" data-testid="changed-column">
+              {c}
+            </span>
+          ))}
+        </p>
+      ) : null}
+      {changes ? (
+        <ChangesTable changes={changes} />
+      ) : values?.state === 'denied' ? (
+        <p className="muted small" data-testid="changes-denied">
+          Old and new values are part of the payload, which your role may not read.
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function CompareWith({ id }: { id: string }) {
+  const navigate = useNavigate();
+  const qs = useRangeQueryString();
+  const [other, setOther] = useState('');
+  const go = () => {
+    const b = other.trim();
+    if (UUID_RE.test(b)) navigate(`/compare?a=${id}&b=${b}${qs ? `&${qs.replace(/^\?/, '')}` : ''}`);
+  };
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        go();
+      }}
+    >
+      <input
+        type="text"
+        aria-label="Compare with invocation id"
+        placeholder="compare with invocation id…"
+        value={other}
+        onChange={(e) => setOther(e.target.value)}
+        size={38}
+      />
+      <button type="submit" disabled={!UUID_RE.test(other.trim())}>
+        Compare
+      </button>
+    </form>
+  );
+}
 
 function Payload({ id }: { id: string }) {
   const [shown, setShown] = useState(config.showRawPayloads);
@@ -45,6 +109,7 @@ export function InvocationDetailPage() {
   const { id } = useParams();
   const qs = useRangeQueryString();
   const q = useInvocationDetail(id);
+  const values = useInvocationValues(id);
   if (!id || !UUID_RE.test(id)) return <Empty title="Not an invocation id.">Invocation ids are UUIDs, e.g. /invocations/0190c0de-….</Empty>;
   if (q.isPending) return <Loading what="invocation" />;
   if (q.isError) return <ErrorBox error={q.error} what="the invocation" onRetry={() => q.refetch()} />;
@@ -52,6 +117,9 @@ export function InvocationDetailPage() {
   if (!inv) return <Empty title={`No invocation ${id}.`}>It may have been deleted by retention, or the link is wrong.</Empty>;
   const detected = inv.event_executions.filter((e) => e.detected);
   const jobs = inv.event_executions.flatMap((e) => e.job_executions.map((j) => ({ ev: e, job: j })));
+  const valuesHidden = values.data?.state === 'denied';
+  const clauseValuesOf = (eventId: string) =>
+    values.data?.state === 'ok' ? values.data.values.event_executions.find((x) => x.id === eventId)?.detection_clause_values : undefined;
   return (
     <div className="page" data-testid="invocation-detail">
       <div className="page-head">
@@ -64,8 +132,10 @@ export function InvocationDetailPage() {
         <Link to={`/invocations${qs}`} className="link-button">
           ← all invocations
         </Link>
+        <CompareWith id={inv.id} />
       </div>
       <InvocationSummary inv={inv} />
+      <Changes inv={inv} values={values.data} />
       <Payload id={inv.id} />
       <section aria-label="Events checked">
         <h2>
@@ -83,12 +153,15 @@ export function InvocationDetailPage() {
                 <th className="num">Detection</th>
                 <th className="num">Handler</th>
                 <th className="num">Jobs</th>
+                <th>Why</th>
                 <th>Error</th>
               </tr>
             </thead>
             <tbody>
-              {inv.event_executions.map((e) => (
-                <tr key={e.id} className={e.detected ? '' : 'dim'}>
+              {inv.event_executions.map((e) => {
+                const clauses = parseClauses(e.detection_clauses, clauseValuesOf(e.id));
+                return (
+                <tr key={e.id} className={e.detected ? '' : 'not-detected'} data-event={e.event_name}>
                   <td>{e.event_name}</td>
                   <td>{e.detected ? 'yes' : 'no'}</td>
                   <td>
@@ -97,9 +170,21 @@ export function InvocationDetailPage() {
                   <td className="num">{formatDuration(e.detection_duration_ms)}</td>
                   <td className="num">{e.detected ? formatDuration(e.handler_duration_ms) : '—'}</td>
                   <td className="num">{e.job_executions.length}</td>
+                  <td className="small wrap why">
+                    {e.detected ? (clauses.length ? <span className="muted">all {clauses.length} clauses held</span> : null) : (
+                      <StoppedBy clauses={clauses} rejectedBy={e.detection_rejected_by} valuesHidden={valuesHidden} />
+                    )}
+                    {clauses.length ? (
+                      <details className="clause-details">
+                        <summary>clauses ({clauses.length})</summary>
+                        <ClauseList clauses={clauses} valuesHidden={valuesHidden} />
+                      </details>
+                    ) : null}
+                  </td>
                   <td className="fail-text small wrap">{e.detection_error ?? e.handler_error ?? ''}</td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         )}

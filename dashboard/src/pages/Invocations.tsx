@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
 import { gqlRequest } from '../graphql/client';
@@ -102,6 +103,8 @@ export function InvocationsPage() {
   const total = capped ? counted - 1 : counted;
   const pages = pageCount(total, pageSize);
   const active = Object.entries(filters).filter(([, v]) => v);
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p.slice(-1), id]));
 
   return (
     <div className="page">
@@ -138,11 +141,12 @@ export function InvocationsPage() {
         <FilterInput label="Event name" param={FILTER_PARAM.eventName} placeholder="exact, e.g. orders.shipped" />
         <FilterInput label="Job name" param={FILTER_PARAM.jobName} placeholder="exact" />
         <FilterInput label="Correlation ID" param={FILTER_PARAM.correlationId} placeholder="exact" />
+        <FilterInput label="Column changed" param={FILTER_PARAM.changedColumn} placeholder="UPDATE column, e.g. status" />
         {active.length ? (
           <button
             type="button"
             className="link-button"
-            onClick={() => set((n) => ['fn', 'status', 'event', 'job', 'corr', 'page'].forEach((k) => n.delete(k)))}
+            onClick={() => set((n) => ['fn', 'status', 'event', 'job', 'corr', 'changed', 'page'].forEach((k) => n.delete(k)))}
           >
             Clear filters
           </button>
@@ -162,11 +166,21 @@ export function InvocationsPage() {
           <div className="table-meta">
             <span data-testid="invocations-total">{formatCount(total)}{capped ? '+' : ''}</span> invocations
             {list.isFetching ? <span className="muted small"> · refreshing…</span> : null}
+            <span className="compare-pick small">
+              {picked.length === 2 ? (
+                <Link className="button" to={`/compare?a=${picked[0]}&b=${picked[1]}`} data-testid="compare-link">
+                  Compare the 2 selected
+                </Link>
+              ) : (
+                <span className="muted"> · tick two rows to compare them</span>
+              )}
+            </span>
           </div>
           <div className="table-wrap">
             <table className="table" data-testid="invocations-table">
               <thead>
                 <tr>
+                  <th aria-label="Compare" />
                   {COLUMNS.map((c) => (
                     <th key={c.label} className={c.num ? 'num' : undefined} aria-sort={c.key === sort.column ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
                       {c.key ? (
@@ -194,6 +208,9 @@ export function InvocationsPage() {
               <tbody>
                 {list.data.invocations.map((r) => (
                   <tr key={r.id} data-id={r.id}>
+                    <td>
+                      <input type="checkbox" aria-label={`select ${r.id} for comparison`} checked={picked.includes(r.id)} onChange={() => toggle(r.id)} />
+                    </td>
                     <td>
                       <InvLink id={r.id}>{formatTimestamp(r.created_at)}</InvLink>
                     </td>

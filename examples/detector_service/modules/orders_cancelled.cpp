@@ -43,7 +43,11 @@ json notify_customer_cancelled(job_context& ctx) {
 
 event_module orders_cancelled_module() {
     return {"orders.cancelled", "examples/detector_service/modules/orders_cancelled.cpp",
-            [](const hasura_event& e) { return e.on("orders") && e.op == "UPDATE" && e.changed_to("status", "cancelled"); },
+            [](eventscope::event& ev, const hasura_event& e) {
+                const auto before = hasura_event::text(e.old_row, "status"), now = hasura_event::text(e.new_row, "status");
+                return EVENTSCOPE_DETECT(ev, ("on orders", e.table == "orders"), ("is an update", e.op == "UPDATE"),
+                                         ("status changed", before != now), ("now cancelled", now == "cancelled"));
+            },
             {{"release_inventory", "release_inventory", nullptr, release_inventory},
              {"refund_payment", "refund_payment", {{"provider", "stripe"}}, refund_payment},
              {"notify_customer_cancelled", "notify_customer_cancelled", {{"template", "order-cancelled"}}, notify_customer_cancelled}}};

@@ -62,10 +62,10 @@ json request_payment(job_context& ctx) {
 
 event_module orders_created_module() {
     return {"orders.created", "examples/detector_service/modules/orders_created.cpp",
-            [](const hasura_event& e) {
-                if (!e.on("orders") || e.op != "INSERT") return false;
-                auto status = hasura_event::text(e.new_row, "status");
-                return status.empty() || status == "pending";
+            [](eventscope::event& ev, const hasura_event& e) {
+                const auto status = hasura_event::text(e.new_row, "status");
+                return EVENTSCOPE_DETECT(ev, ("on orders", e.table == "orders"), ("is an insert", e.op == "INSERT"),
+                                         ("pending or no status", status.empty() || status == "pending"));
             },
             {{"reserve_inventory", "reserve_inventory", {{"warehouse", "fra-1"}}, reserve_inventory},
              {"send_order_confirmation", "send_order_confirmation", {{"template", "order-confirmation"}, {"channel", "email"}},

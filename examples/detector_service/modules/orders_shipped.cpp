@@ -52,10 +52,11 @@ json notify_customer(job_context& ctx) {
 
 event_module orders_shipped_module() {
     return {"orders.shipped", "examples/detector_service/modules/orders_shipped.cpp",
-            [](const hasura_event& e) {
-                if (!e.on("orders")) return false;
-                if (e.op == "MANUAL") return hasura_event::text(e.new_row, "status") == "shipped";
-                return e.op == "UPDATE" && e.changed_to("status", "shipped");
+            [](eventscope::event& ev, const hasura_event& e) {
+                // An operator's manual re-run (op MANUAL) has no old row: the status needs no change then.
+                const auto before = hasura_event::text(e.old_row, "status"), now = hasura_event::text(e.new_row, "status");
+                return EVENTSCOPE_DETECT(ev, ("on orders", e.table == "orders"), ("update or manual run", e.op == "UPDATE" || e.op == "MANUAL"),
+                                         ("status changed", e.op == "MANUAL" || before != now), ("now shipped", now == "shipped"));
             },
             {{"notify_carrier", "notify_carrier", {{"sla_hours", 24}}, notify_carrier},
              {"send_shipping_email", "send_shipping_email", {{"template", "order-shipped"}, {"channel", "email"}}, send_shipping_email},

@@ -67,10 +67,12 @@ json fulfil_order(job_context& ctx) {
 
 event_module payments_completed_module() {
     return {"payments.completed", "examples/detector_service/modules/payments_completed.cpp",
-            [](const hasura_event& e) {
-                if (!e.on("payments") || e.op == "DELETE") return false;
-                if (!e.changed_to("status", "completed")) return false;
-                return amount(e.new_row) >= 0;  // typed read: an amount sent as text fails the detection
+            [](eventscope::event& ev, const hasura_event& e) {
+                const auto before = hasura_event::text(e.old_row, "status"), now = hasura_event::text(e.new_row, "status");
+                return EVENTSCOPE_DETECT(ev, ("on payments", e.table == "payments"), ("not a delete", e.op != "DELETE"),
+                                         ("status changed", before != now), ("now completed", now == "completed"),
+                                         // typed read: an amount sent as text throws, and the detection fails
+                                         ("amount is not negative", amount(e.new_row) >= 0));
             },
             {{"record_ledger_entry", "record_ledger_entry", {{"ledger", "main"}}, record_ledger_entry},
              {"fraud_check", "fraud_check", {{"limit", review_limit}}, fraud_check},

@@ -52,9 +52,10 @@ json grant_welcome_coupon(job_context& ctx) {
 
 event_module users_activated_module() {
     return {"users.activated", "examples/detector_service/modules/users_activated.cpp",
-            [](const hasura_event& e) {
-                if (!e.on("users") || (e.op != "INSERT" && e.op != "UPDATE")) return false;
-                return e.changed_to("status", "active");
+            [](eventscope::event& ev, const hasura_event& e) {
+                const auto before = hasura_event::text(e.old_row, "status"), now = hasura_event::text(e.new_row, "status");
+                return EVENTSCOPE_DETECT(ev, ("on users", e.table == "users"), ("insert or update", e.op == "INSERT" || e.op == "UPDATE"),
+                                         ("status changed", before != now), ("now active", now == "active"));
             },
             {{"send_welcome_email", "send_welcome_email", {{"template", "welcome"}}, send_welcome_email},
              {"sync_crm", "sync_crm", {{"timeout_ms", 150}}, sync_crm},

@@ -25,7 +25,7 @@ inline std::unique_ptr<job_details> clone_ptr(const std::unique_ptr<job_details>
 }
 
 // A member added to a record type must be copied here too: the size checks make that a compile error.
-static_assert(sizeof(invocation_record) == 96 && sizeof(event_record) == 168 && sizeof(job_record) == 152 &&
+static_assert(sizeof(invocation_record) == 96 && sizeof(event_record) == 192 && sizeof(job_record) == 152 &&
                   sizeof(job_details) == 88,
               "a record type changed: update detail::clone (eventscope/detail/clone.hpp)");
 
@@ -65,6 +65,7 @@ inline record clone(const record& source) {
                 c.detection_error = clone_ptr(r.detection_error);
                 c.handler_error = clone_ptr(r.handler_error);
                 c.event_module_path = clone_ptr(r.event_module_path);
+                c.clauses = r.clauses;
                 c.stamped = r.stamped;
                 return c;
             } else if constexpr (std::is_same_v<T, job_record>) {

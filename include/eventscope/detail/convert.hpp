@@ -334,6 +334,7 @@ public:
                         r.detection_error = to_error(std::move(extras->detection_error));
                         r.handler_error = to_error(std::move(extras->handler_error));
                         if (!extras->module_path.empty()) r.event_module_path = std::make_unique<std::string>(std::move(extras->module_path));
+                        if (!extras->clauses.empty()) r.clauses = clean_clauses(std::move(extras->clauses));
                     }
                 }
                 r.stamped = true;

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../clause.hpp"
 #include "../status.hpp"
 #include "../uuid.hpp"
 
@@ -334,6 +335,7 @@ struct job_extras {
 struct event_extras {
     std::string module_path;
     std::unique_ptr<error_note> detection_error, handler_error;
+    std::vector<clause_result> clauses;  // detect.hpp
 };
 
 struct invocation_extras {

@@ -25,7 +25,11 @@ describe('queries.ts: every operation of the app', () => {
   });
   it('only the payload operations touch source_event_payload (the read-only role may lack it)', () => {
     const payloadOps = entries.filter(([, t]) => (t as string).includes('source_event_payload')).map(([n]) => n).sort();
-    expect(payloadOps).toEqual(['InvocationPayload', 'SearchPayloadContains', 'SearchPayloadKey']);
+    expect(payloadOps).toEqual(['InvocationPayload', 'InvocationValues', 'SearchPayloadContains', 'SearchPayloadKey']);
+  });
+  it('clause values (hidden from the read-only role like payloads) are read only with the payload, by InvocationValues', () => {
+    const valueOps = entries.filter(([, t]) => /detection_clause_values|clause_values_(before|after)/.test(t as string)).map(([n]) => n);
+    expect(valueOps).toEqual(['InvocationValues']);
   });
   it('slowest jobs sort NULL durations last', () => {
     expect(Q.SlowestJobs).toMatch(/duration_ms:\s*desc_nulls_last/);

@@ -44,8 +44,10 @@ describe('formatting', () => {
   it('durations', () => {
     expect(formatDuration(null)).toBe('—');
     expect(formatDuration(undefined)).toBe('—');
-    expect(formatDuration(0)).toBe('0 ms');
-    expect(formatDuration(0.25)).toBe('0.25 ms');
+    expect(formatDuration(0)).toBe('<1 ms'); // stored in whole ms: 0 is under half a millisecond
+    expect(formatDuration(0.4)).toBe('<1 ms');
+    expect(formatDuration(1)).toBe('1 ms');
+    expect(formatDuration(0.25)).toBe('<1 ms');
     expect(formatDuration(12.4)).toBe('12 ms');
     expect(formatDuration(999)).toBe('999 ms');
     expect(formatDuration(1500)).toBe('1.50 s');

@@ -97,7 +97,9 @@ run_suite sql bash "$root/tests/sql/run.sh"
 run_suite console-server bash -c "cd '$root/dashboard/server' && npm test"
 run_suite dashboard bash -c "cd '$root/dashboard' && npm test && npm run build"
 run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
-run_suite service python3 "$root/tests/service/check_service.py" --binary "$build/examples/detector_service"
+# The example service as an operator meets it; then under faults (its own cluster: outages, kill -9, bad configuration).
+run_suite service bash -c 'python3 "$0/tests/service/check_service.py" --binary "$1/examples/detector_service"; a=$?
+  python3 "$0/tests/service/check_faults.py" --binary "$1/examples/detector_service"; b=$?; [ $a = 0 ] && [ $b = 0 ]' "$root" "$build"
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
 run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build' && ESB_SMOKE=1 '$build/benchmarks/eventscope_detect_bench'"
 

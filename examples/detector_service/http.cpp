@@ -153,15 +153,15 @@ private:
         } catch (const std::exception& e) {
             r = {500, std::string(R"({"error":"internal error"})")};
         }
-        respond(r.status, std::move(r.body), req.keep_alive(), req.version());
+        respond(r.status, std::move(r.body), req.keep_alive(), req.version(), r.content_type);
     }
 
-    void respond(int status, std::string body, bool keep_alive, unsigned version) {
+    void respond(int status, std::string body, bool keep_alive, unsigned version, const std::string& content_type = "application/json") {
         response_ = {};
         response_.version(version);
         response_.result(static_cast<unsigned>(status));
         response_.set(bhttp::field::server, "eventscope-detector-service");
-        response_.set(bhttp::field::content_type, "application/json");
+        response_.set(bhttp::field::content_type, content_type);
         response_.keep_alive(keep_alive);
         response_.body() = std::move(body);
         response_.body() += '\n';

@@ -10,6 +10,7 @@ namespace demo {
 struct http_response {
     int status = 0;
     std::string body;
+    std::string content_type = "application/json";
 };
 
 class http_server {

@@ -5,13 +5,16 @@
 //   detector_service --replay --db-url URL [--from T] [--to T] [--source-function F] [--correlation-id C] [--limit N]
 //   detector_service --check-silence --db-url URL [--silence-hours N] [--silence-fraction F] [--silence-baseline-days N]
 //
-// Serves POST /events/<source_function> (Hasura event-trigger webhook payloads) on 127.0.0.1, GET /healthz.
+// Serves POST /events/<source_function> (Hasura event-trigger webhook payloads) on 127.0.0.1, GET /healthz (is the
+// service storing its records: record_health.hpp) and GET /metrics (Prometheus text: metrics.hpp).
 // --demo also runs the demo driver against it (see driver.hpp), prints the report and exits.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -25,12 +28,16 @@
 #include <eventscope/throw_capture.hpp>          // failed jobs name the exception and where it was thrown
 #if EVENTSCOPE_EXAMPLE_POSTGRES
 #include <eventscope/sinks/postgres_sink.hpp>
+#include <eventscope/sinks/postgres/preflight.hpp>
 
 #include "replay_driver.hpp"
 #endif
 
+#include "abandoned_rows.hpp"
 #include "driver.hpp"
 #include "http.hpp"
+#include "metrics.hpp"
+#include "record_health.hpp"
 #include "routes.hpp"
 #include "service.hpp"
 
@@ -53,6 +60,16 @@ const char* const usage = R"(usage: detector_service [options]
   --http-threads N      HTTP I/O threads (default 4)
   --max-body-bytes N    larger deliveries are answered 413 and logged (default 33554432 = 32 MiB)
   --max-connections N   open HTTP connections at once (default: the file-descriptor limit minus 64)
+postgres sink, when the database is unavailable (examples/README.md "Outages and health"):
+  --spool-dir DIR       keep records on disk here until they are written (default $STATE_DIRECTORY/spool, else
+                        ./detector_service-state/spool; --demo: no spool unless given)
+  --no-spool            no spool: during an outage records wait in memory and are dropped when it is full (loudly)
+  --spool-max-mb N      spool size limit (default 256)
+  --spool-sync POLICY   fsync of the spool: per-batch, interval (default) or none (survives the process, not the machine)
+  --spool-sync-ms N     interval policy: at most one fsync per N ms (default 1000)
+  --ack-timeout-ms N    with a spool, a delivery is answered once its records are stored (database or spool), waiting
+                        at most N ms (default 5000; 0 = answer at once, records stored afterwards)
+  --start-degraded      start even when the database refuses us (login, missing database or schema, bad URL)
   --demo                run the demo driver against the service, print the report, exit
   --payloads DIR        demo: payload corpus (default: the source tree's examples/payloads)
   --users N, --orders N demo: how many users and orders to seed (default 12, 40)
@@ -74,6 +91,7 @@ const char* const usage = R"(usage: detector_service [options]
 
 struct cli {
     std::map<std::string, std::string> values;
+    std::set<std::string> flags;  // the switches given (--no-spool, --start-degraded)
     bool demo = false;
 };
 
@@ -85,7 +103,9 @@ struct cli {
 cli parse(int argc, char** argv) {
     static const std::set<std::string> known = {"port", "bind", "sink", "out", "db-url", "schema", "app-db-url", "app-max-rows",
                                                 "job-threads", "http-threads", "max-body-bytes", "max-connections",
-                                                "payloads", "users", "orders", "report", "service-log"};
+                                                "payloads", "users", "orders", "report", "service-log",
+                                                "spool-dir", "spool-max-mb", "spool-sync", "spool-sync-ms", "ack-timeout-ms"};
+    static const std::set<std::string> switches = {"no-spool", "start-degraded"};
     cli c;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -103,6 +123,10 @@ cli parse(int argc, char** argv) {
             continue;
         }
         if (a.rfind("--", 0) != 0) fail_usage("unexpected argument '" + a + "'");
+        if (switches.count(a.substr(2))) {
+            c.flags.insert(a.substr(2));
+            continue;
+        }
         std::string key = a.substr(2), value;
         if (auto eq = key.find('='); eq != std::string::npos) {
             value = key.substr(eq + 1);
@@ -133,6 +157,12 @@ int number(const cli& c, const std::string& key, int fallback, int lo, int hi) {
 std::string value(const cli& c, const std::string& key, const std::string& fallback = {}) {
     auto it = c.values.find(key);
     return it == c.values.end() ? fallback : it->second;
+}
+
+// Under systemd (StateDirectory=) the state directory is given; otherwise the working directory holds it.
+std::string default_spool_dir() {
+    const char* state = std::getenv("STATE_DIRECTORY");
+    return std::string(state && *state ? state : "./detector_service-state") + "/spool";
 }
 
 }  // namespace
@@ -189,7 +219,13 @@ int main(int argc, char** argv) {
 
         // The observer's type names its sink; everything after it sees only the recorder (service.hpp).
         std::string sink_description;
+        demo::record_health_options health_options;
+        std::chrono::milliseconds ack_timeout{0};  // > 0: a delivery is answered once its records are stored
+        // postgres sink: closes rows that can never complete (abandoned_rows.hpp).
+        std::function<std::shared_ptr<demo::abandoned_rows_janitor>(demo::recorder_t&, const demo::record_health&)> make_janitor;
         auto serve = [&](demo::recorder_t& obs) -> int {
+            demo::record_health health(obs, health_options, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+            demo::delivery_counters deliveries;
             std::unique_ptr<demo::app_store> app;
             if (auto url = value(args, "app-db-url"); !url.empty()) {
 #if EVENTSCOPE_EXAMPLE_APP_PG
@@ -203,12 +239,15 @@ int main(int argc, char** argv) {
             }
 
             demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
+            auto janitor = make_janitor ? make_janitor(obs, health) : nullptr;
             demo::http_server server(
                 value(args, "bind", "127.0.0.1"), port,
                 [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
                     auto route = demo::classify_request(method, target);
                     if (route.what == demo::route::kind::refused) return route.refusal;
-                    if (route.what == demo::route::kind::health) return {200, R"({"status":"ok"})"};
+                    if (route.what == demo::route::kind::health) return {health.http_status(), health.report().dump()};
+                    if (route.what == demo::route::kind::metrics)
+                        return {200, demo::prometheus_text(obs.stats(), health.current().state, deliveries), "text/plain; version=0.0.4; charset=utf-8"};
                     if (route.what == demo::route::kind::silence) {
 #if EVENTSCOPE_EXAMPLE_POSTGRES
                         if (sink_kind == "postgres") return demo::silence_response(cfg, target);  // replay_driver.hpp
@@ -216,6 +255,11 @@ int main(int argc, char** argv) {
                         return {404, R"({"error":"the silence check needs --sink postgres"})"};
                     }
                     auto r = service.handle(route.source_function, body);
+                    deliveries.count(r.status);
+                    if (janitor && r.body.contains("invocation_id")) janitor->ended(r.body["invocation_id"].get<std::string>());
+                    // The reply acknowledges the delivery: its records reach the database or the spool first, so
+                    // that neither an outage nor a kill -9 afterwards can lose what was acknowledged.
+                    if (ack_timeout.count() > 0 && !obs.flush(ack_timeout)) deliveries.unconfirmed_acks.fetch_add(1, std::memory_order_relaxed);
                     return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
                 },
                 static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
@@ -264,8 +308,46 @@ int main(int argc, char** argv) {
         }
 #if EVENTSCOPE_EXAMPLE_POSTGRES
         if (cfg.database.connection_string.empty()) fail_usage("--sink postgres needs --db-url URL (or OBSERVABILITY_DB_URL)");
-        sink_description = "PostgreSQL schema " + cfg.schema;
-        eventscope::observer<eventscope::options<eventscope::postgres_sink>> obs(cfg, eventscope::correlation_config{}, cfg);
+        eventscope::postgres_sink_options sink_options;
+        const bool spool = !args.flags.count("no-spool") && (!args.demo || args.values.count("spool-dir"));
+        if (args.flags.count("no-spool") && args.values.count("spool-dir")) fail_usage("--no-spool and --spool-dir contradict each other");
+        if (spool) {
+            sink_options.spool_directory = value(args, "spool-dir", default_spool_dir());
+            sink_options.spool_max_bytes = static_cast<std::uintmax_t>(number(args, "spool-max-mb", 256, 1, 1 << 20)) << 20;
+            sink_options.spool_file_bytes = std::min<std::uintmax_t>(sink_options.spool_file_bytes, sink_options.spool_max_bytes);
+            auto sync = value(args, "spool-sync", "interval");
+            if (sync == "per-batch") sink_options.spool_sync = eventscope::pg::spool_sync::per_batch;
+            else if (sync == "interval") sink_options.spool_sync = eventscope::pg::spool_sync::interval;
+            else if (sync == "none") sink_options.spool_sync = eventscope::pg::spool_sync::none;
+            else fail_usage("--spool-sync must be per-batch, interval or none");
+            sink_options.spool_sync_interval = std::chrono::milliseconds(number(args, "spool-sync-ms", 1000, 1, 3'600'000));
+            ack_timeout = std::chrono::milliseconds(number(args, "ack-timeout-ms", 5000, 0, 600'000));
+        }
+        // Start-up check: a configuration error stops the service with the fix named (records would all be lost
+        // or spooled forever); an unreachable server only warns (the spool, or the ring, holds records meanwhile).
+        if (auto check = eventscope::pg::check_database(cfg); !check.ok()) {
+            if (check.kind == eventscope::pg::failure_kind::configuration) {
+                if (!args.flags.count("start-degraded")) {
+                    say("detector_service: cannot start: " + check.message +
+                        "\n  (to start anyway, with records spooled or dropped until this is fixed: --start-degraded)");
+                    return 1;
+                }
+                health_options.startup_problem = check.message;
+                say("detector_service: WARNING: starting degraded (--start-degraded): " + check.message);
+            } else {
+                say("detector_service: WARNING: the database did not answer the start-up check (" + check.message + "); " +
+                    (spool ? "records are spooled to " + sink_options.spool_directory + " until it does"
+                           : "records wait in memory (--no-spool) and are dropped when that is full"));
+            }
+        }
+        sink_description = "PostgreSQL schema " + cfg.schema +
+                           (spool ? ", spool " + sink_options.spool_directory + " (fsync " + value(args, "spool-sync", "interval") + ")" : ", no spool");
+        eventscope::observer<eventscope::options<eventscope::postgres_sink>> obs(cfg, eventscope::correlation_config{}, cfg, sink_options);
+        health_options.spool_enabled = spool;
+        make_janitor = [&cfg](demo::recorder_t& r, const demo::record_health& h) {
+            return std::make_shared<demo::abandoned_rows_janitor>(r, h, cfg, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        };
+        health_options.spool_problem = [&obs] { return obs.sink().spool_problem(); };
         return serve(obs);
 #else
         fail_usage("this build has no PostgreSQL sink (libpqxx or eventscope::postgres_sink missing at configure time)");

@@ -35,6 +35,12 @@ route classify_request(const std::string& method, const std::string& target) {
         r.what = route::kind::silence;
         return r;
     }
+    if (path == "/metrics") {
+        if (method != "GET" && method != "HEAD") return refuse(405, "use GET /metrics");
+        route r;
+        r.what = route::kind::metrics;
+        return r;
+    }
     constexpr std::string_view prefix = "/events/";
     if (path.substr(0, prefix.size()) != prefix)
         return refuse(404, "no such path; POST Hasura event-trigger deliveries to /events/<source_function>");

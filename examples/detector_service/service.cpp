@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "delivery_body.hpp"
 #include "service.hpp"
 
 namespace demo {
@@ -111,7 +112,10 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
             correlation_source = std::string(eventscope::to_string(inv.correlation_from()));
             if (auto parent = inv.source_job_id()) source_job_id = parent->to_string();
             hasura_event event;
-            auto parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+            auto delivery = parse_delivery_body(body);
+            const auto& parsed = delivery.json;
+            if (delivery.duplicates)  // the last value of each was used; the sender should know
+                inv.set_context("payload_duplicate_keys", json{{"count", delivery.duplicates}, {"paths", delivery.duplicate_keys}});
             std::string problem = parsed.is_discarded() ? "request body is not valid JSON" : read_hasura_event(parsed, event);
             if (!problem.empty()) {
                 // invocation_from_body keeps what it could read (and notes what it could not); the delivery

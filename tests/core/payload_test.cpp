@@ -73,6 +73,9 @@ BOOST_AUTO_TEST_CASE(huge_strings_are_truncated_and_marked) {
     BOOST_TEST(blob.size() < 1100u);
     BOOST_TEST(blob.find("[truncated 4000 bytes]") != std::string::npos);
     BOOST_TEST(inv["context_data"]["payload_errors"][0] == "payload truncated to the configured limits");
+    // Read in full and stored cut down: said as truncated, not as malformed.
+    BOOST_TEST(inv["error_message"] == "truncated payload: payload truncated to the configured limits");
+    BOOST_TEST(inv["error_type"] == "payload_truncated");
 }
 
 BOOST_AUTO_TEST_CASE(deeply_nested_payloads_are_bounded) {
@@ -86,6 +89,8 @@ BOOST_AUTO_TEST_CASE(deeply_nested_payloads_are_bounded) {
     auto inv = recorded_invocation(obs);
     BOOST_TEST(inv["context_data"]["payload_errors"][0].get<std::string>().find("nesting deeper than 256") != std::string::npos);
     BOOST_TEST(inv["source_event_payload"]["event"]["op"] == "UPDATE");  // the readable part is kept
+    BOOST_TEST(inv["error_message"].get<std::string>().rfind("truncated payload: payload nesting deeper than 256", 0) == 0u);
+    BOOST_TEST(inv["status"] == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(iso8601_timestamps) {

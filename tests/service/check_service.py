@@ -242,6 +242,64 @@ def flat_memory(binary, payloads, workdir):
     print(f"# RSS {before} KB -> {after} KB over 6,000 deliveries ({per_request:.0f} B each)")
 
 
+def payload_notes_and_metrics(binary, payloads, workdir):
+    base = json.load(open(os.path.join(payloads, "db-orders--update-shipped-with-tracking-token.json")))
+    svc = Service(binary, workdir, "notes")
+    # The same key twice in one object: valid JSON, never sent by Hasura; the last value is the one used.
+    text = json.dumps(base).replace('"status": "shipped"', '"status": "paid", "status": "shipped"', 1)
+    assert text.count('"status"') >= 3, "the corpus payload changed: no new.status to duplicate"
+    status, body = svc.request("POST", "/events/db-orders-dup", text.encode())
+    check(status == 200, "a delivery with a duplicated key is answered 200", f"got {status} {body[:120]}")
+    deep = copy.deepcopy(base)
+    deep["id"] = "0a7f2c56-1d2e-4b8a-9c3d-000000000003"
+    nested = {}
+    for _ in range(300):
+        nested = {"n": nested}
+    deep["event"]["data"]["new"]["deep"] = nested
+    status, _ = svc.request("POST", "/events/db-orders-deep", json.dumps(deep).encode())
+    check(status == 200, "a delivery nested 300 levels deep is answered 200", f"got {status}")
+    status, text = svc.request("GET", "/metrics")
+    c = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=10)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    content_type = r.getheader("Content-Type", "")
+    r.read()
+    c.close()
+    rows = svc.stop()
+    invs = {r.get("source_function"): r for r in rows if r.get("table") == "invocations" and (r.get("source_function") or "").startswith("db-orders-") and r.get("status") != "running"}
+    dup = invs.get("db-orders-dup", {})
+    keys = (dup.get("context_data") or {}).get("payload_duplicate_keys", {})
+    check(keys.get("count") == 1 and keys.get("paths") == ["/event/data/new/status"],
+          "the invocation records that the body had a duplicated key, and where", json.dumps(dup.get("context_data"))[:200])
+    deep_row = invs.get("db-orders-deep", {})
+    check(deep_row.get("status") == "completed" and (deep_row.get("error_message") or "").startswith("truncated payload:")
+          and "malformed" not in (deep_row.get("error_message") or ""),
+          "an over-deep payload's invocation is completed and says truncated, not malformed",
+          f"{deep_row.get('status')} {deep_row.get('error_message')}")
+    check(status == 200 and content_type.startswith("text/plain") and "version=0.0.4" in content_type,
+          "GET /metrics answers in the Prometheus text format", f"{status} {content_type}")
+    samples, problems = {}, []
+    typed = set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            name_labels, _, value = line.rpartition(" ")
+            name = name_labels.split("{")[0]
+            try:
+                samples[name_labels] = float(value)
+            except ValueError:
+                problems.append(line)
+            if name not in typed:
+                problems.append(line)
+    check(not problems and samples.get("eventscope_records_recorded_total", 0) > 0
+          and samples.get('eventscope_records_written_total{sink="json_lines_sink"}', -1) >= 0
+          and samples.get('detector_service_deliveries_total{status="2xx"}', 0) >= 2
+          and samples.get('detector_service_records_state{state="writing"}') == 1,
+          "/metrics parses (every sample typed and numeric) and counts recorded records, deliveries, the state",
+          f"problems {problems[:3]}; {sorted(samples)[:6]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -251,7 +309,8 @@ def main():
         for part in (lambda: delivery_limits(args.binary, args.payloads, workdir),
                      lambda: out_of_descriptors(args.binary, workdir),
                      lambda: connection_cap(args.binary, workdir),
-                     lambda: flat_memory(args.binary, args.payloads, workdir)):
+                     lambda: flat_memory(args.binary, args.payloads, workdir),
+                     lambda: payload_notes_and_metrics(args.binary, args.payloads, workdir)):
             try:
                 part()
             except Exception as e:  # a crashed part is a failure, and the others still run

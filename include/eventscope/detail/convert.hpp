@@ -298,9 +298,13 @@ public:
                         }
                     }
                     if (r.info && !r.info->payload_errors.empty() && !r.error && cfg_full_) {
+                        // A payload over the size/depth limits was read in full and stored cut down: "truncated",
+                        // not "malformed" (payload.hpp note_limits says "stored truncated" / "truncated to").
+                        const auto& first = r.info->payload_errors.front();
+                        bool truncated = first.find("stored truncated") != std::string::npos || first.find("truncated to") != std::string::npos;
                         r.error = std::make_unique<error_info>();
-                        r.error->type = "payload_error";
-                        r.error->message = "malformed payload: " + r.info->payload_errors.front();
+                        r.error->type = truncated ? "payload_truncated" : "payload_error";
+                        r.error->message = (truncated ? "truncated payload: " : "malformed payload: ") + first;
                     }
                 }
                 r.started = ns(e.t0);

@@ -52,6 +52,10 @@ struct postgres_sink_options {
     std::string spool_directory;                       // empty: no spool (an unwritable batch fails the write)
     std::uintmax_t spool_max_bytes = 256u << 20;       // all spool files together
     std::uintmax_t spool_file_bytes = 16u << 20;       // a spool file is rotated past this size
+    // fsync of spool appends (spool.hpp): per_batch = before the write reports success; interval = at most once per
+    // spool_sync_interval; none = flushed to the kernel only (survives the process, not the machine).
+    pg::spool_sync spool_sync = pg::spool_sync::interval;
+    std::chrono::milliseconds spool_sync_interval{1000};
     std::string dead_letter_path;                      // JSON lines; empty: rejected rows are only counted/logged
     std::chrono::milliseconds statement_timeout{30000};
     std::chrono::seconds connect_timeout{5};
@@ -88,10 +92,15 @@ public:
           schema_(cfg.schema),
           options_(std::move(options)),
           log_(options_.log),
-          spool_(options_.spool_directory, options_.spool_max_bytes, options_.spool_file_bytes),
+          spool_(options_.spool_directory, options_.spool_max_bytes, options_.spool_file_bytes, options_.spool_sync,
+                 options_.spool_sync_interval),
           dead_letters_(options_.dead_letter_path) {
         if (options_.max_rows_per_transaction == 0) options_.max_rows_per_transaction = 1;
         spool_bytes_ = spool_.bytes();
+        if (auto problem = spool_.problem(); !problem.empty()) {
+            set_spool_problem(problem);
+            log_.line("postgres_sink: WARNING: " + problem + "; during an outage, batches that cannot be spooled are retried and then dropped");
+        }
         if (!spool_.empty())
             log_.line("postgres_sink: " + std::to_string(spool_.files()) + " spool files from an earlier run in " +
                       spool_.directory() + " will be replayed at the first write");
@@ -157,6 +166,19 @@ public:
         std::lock_guard lock(socket_mutex_);
         if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
     }
+
+    // Named counters beyond stats() (merged into the observer's stats().sinks[i].own).
+    std::vector<std::pair<std::string, std::uint64_t>> counters() const {
+        return {{"spool_errors", spool_errors_.load()}, {"spool_syncs", spool_syncs_.load()}};
+    }
+
+    // Why the spool cannot take rows now ("" when it can, or when there is no spool): set by a failed append or
+    // the start-up check, cleared by the next successful append. Any thread.
+    std::string spool_problem() const {
+        std::lock_guard lock(spool_problem_mutex_);
+        return spool_problem_;
+    }
+    bool spool_enabled() const { return spool_.enabled(); }
 
     // The libpq connection string the sink uses (with the password, if any: do not log it).
     std::string connection_info() const { return pg::build_conninfo(db_, options_.connect_timeout, options_.application_name); }
@@ -447,7 +469,15 @@ private:
             text += '\n';
         }
         if (text.empty()) return write_result::success(0, why.message);
-        if (auto error = spool_.append(text)) return write_result::failure(why.message + " (" + *error + ")");
+        if (auto error = spool_.append(text)) {
+            ++spool_errors_;
+            if (spool_problem() != *error) log_.line("postgres_sink: cannot spool " + std::to_string(rows.size()) + " rows: " + *error +
+                                                     " (the batch is retried; logged again when the reason changes)");
+            set_spool_problem(*error);
+            return write_result::failure(why.message + " (" + *error + ")");
+        }
+        set_spool_problem({});
+        spool_syncs_ = spool_.syncs();
         spool_bytes_ = spool_.bytes();
         rows_spooled_ += rows.size();
         return write_result::success(0, why.message + " (spooled " + std::to_string(rows.size()) + " rows)");
@@ -485,6 +515,11 @@ private:
         return total;
     }
 
+    void set_spool_problem(std::string problem) {
+        std::lock_guard lock(spool_problem_mutex_);
+        spool_problem_ = std::move(problem);
+    }
+
     database_config db_;
     std::string schema_;
     postgres_sink_options options_;
@@ -502,7 +537,10 @@ private:
     std::chrono::steady_clock::time_point next_partition_check_{};
 
     std::atomic<std::uint64_t> rows_written_{0}, rows_rejected_{0}, rows_spooled_{0}, rows_replayed_{0}, transactions_{0},
-        rows_direct_{0}, direct_retries_{0}, transient_retries_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0};
+        rows_direct_{0}, direct_retries_{0}, transient_retries_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
+        spool_errors_{0}, spool_syncs_{0};
+    mutable std::mutex spool_problem_mutex_;
+    std::string spool_problem_;
 };
 
 }  // namespace eventscope

@@ -34,6 +34,13 @@ inline attempt connect_failure(std::string message, const std::string& schema) {
         return {failure_kind::configuration, "28000",
                 "postgres_sink: the database refused the login (" + message +
                     "); fix user/password in config.database / OBSERVABILITY_DB_URL, or pg_hba.conf"};
+    // libpq could not read the connection string itself: retrying cannot help.
+    if (has("missing \"=\" after") || has("invalid connection option") || has("invalid URI") || has("invalid integer value") ||
+        has("invalid percent-encoded token") || has("unterminated quoted string") || has("invalid value for parameter") ||
+        has("invalid sslmode value") || has("could not translate host name") || has("invalid port number"))
+        return {failure_kind::configuration, "08P01",
+                "postgres_sink: the connection string cannot be used (" + message +
+                    "); fix config.database / OBSERVABILITY_DB_URL / --db-url, e.g. postgresql://USER:PASSWORD@HOST:PORT/DBNAME"};
     if (has("database \"") && has("does not exist"))
         return {failure_kind::configuration, "3D000",
                 "postgres_sink: " + message + "; create it: psql -d postgres -v dbname=NAME -f sql/create-database.sql, "

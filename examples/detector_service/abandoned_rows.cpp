@@ -1,0 +1,96 @@
+#include "abandoned_rows.hpp"
+
+#include <pqxx/pqxx>
+
+#include <eventscope/sinks/postgres/conninfo.hpp>
+
+namespace demo {
+
+closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vector<std::string>& ended, const std::string& reason) {
+    closed_rows out;
+    if (ended.empty()) return out;
+    try {
+        pqxx::connection c(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "detector_service-janitor"));
+        pqxx::work tx(c);
+        tx.exec("SET LOCAL statement_timeout = 30000");
+        const auto s = c.quote_name(cfg.schema) + ".";
+        std::string ids = "{";
+        for (const auto& id : ended) ids += (ids.size() > 1 ? "," : "") + id;
+        ids = tx.quote(ids + "}") + "::uuid[]";
+        const auto why = tx.quote(reason);
+        out.invocations = tx.exec("UPDATE " + s + "invocations SET status = 'failed', error_type = 'records_lost', error_message = " + why +
+                                  ", updated_at = now() WHERE id = ANY(" + ids + ") AND status = 'running'")
+                              .affected_rows();
+        out.events = tx.exec("UPDATE " + s + "event_executions SET status = 'failed', handler_error = " + why +
+                             ", updated_at = now() WHERE invocation_id = ANY(" + ids + ") AND status IN ('detecting', 'handling')")
+                         .affected_rows();
+        out.jobs = tx.exec("UPDATE " + s + "job_executions SET status = 'failed', error_type = 'records_lost', error_message = " + why +
+                           ", updated_at = now() WHERE invocation_id = ANY(" + ids + ") AND status = 'running'")
+                       .affected_rows();
+        tx.commit();
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
+abandoned_rows_janitor::abandoned_rows_janitor(recorder_t& obs, const record_health& health, eventscope::config cfg,
+                                               std::function<void(const std::string&)> log)
+    : obs_(obs), health_(health), cfg_(std::move(cfg)), log_(std::move(log)) {
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+abandoned_rows_janitor::~abandoned_rows_janitor() {
+    thread_.request_stop();
+    wake_.notify_all();
+}
+
+void abandoned_rows_janitor::run(std::stop_token stop) {
+    std::mutex m;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+        wake_.wait_for(lock, stop, std::chrono::seconds(2), [] { return false; });
+        if (stop.stop_requested()) break;
+        pass();
+    }
+}
+
+void abandoned_rows_janitor::pass() {
+    auto cutoff = std::chrono::steady_clock::now();
+    auto health = health_.current();
+    auto dropped = health.stats.dropped_any();
+    if (dropped <= handled_drops_) {
+        // Nothing lost: forget what was answered long enough ago for its records to be written by now.
+        std::lock_guard lock(mutex_);
+        while (!ended_.empty() && cutoff - ended_.front().first > std::chrono::minutes(1)) ended_.pop_front();
+        return;
+    }
+    if (health.state != record_state::writing) return;  // nothing can be closed while nothing is written
+    // Every invocation answered before `cutoff` pushed its records before the flush below; once that completes
+    // they are in the database, or lost.
+    if (!obs_.flush(std::chrono::seconds(5))) return;
+    dropped = obs_.stats().dropped_any();
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [at, id] : ended_) {
+            if (at >= cutoff) break;
+            ids.push_back(id);
+        }
+    }
+    auto r = close_abandoned_rows(cfg_, ids,
+                                  "records lost: the final record of this scope was dropped (the database was unavailable and there was "
+                                  "no usable spool; see eventscope_records_dropped_total in /metrics)");
+    if (!r.error.empty()) return;
+    {
+        std::lock_guard lock(mutex_);
+        while (!ended_.empty() && ended_.front().first < cutoff) ended_.pop_front();
+    }
+    handled_drops_ = dropped;
+    closed_ += r.total();
+    if (r.total())
+        log_("detector_service: closed as failed " + std::to_string(r.invocations) + " invocations, " + std::to_string(r.events) +
+             " events and " + std::to_string(r.jobs) + " jobs whose final records were dropped");
+}
+
+}  // namespace demo

@@ -373,6 +373,34 @@ def no_spool_is_loud(binary, payload, cluster, workdir):
          f"closed as failed (invocations, jobs) {n_closed}")
 
 
+def unusable_spool(binary, payload, cluster, workdir):
+    """A spool directory that cannot be created: warned at start-up, and during an outage the records that
+    cannot be spooled are said to be at risk (health, log, unconfirmed acknowledgements)."""
+    db = cluster.database("badspool")
+    blocker = os.path.join(workdir, "not-a-directory")
+    open(blocker, "w").write("a file where the spool directory should be")
+    spool = os.path.join(blocker, "spool")
+    svc = Service(binary, workdir, "badspool", db, ["--spool-dir", spool, "--ack-timeout-ms", "2000"])
+    log = svc.log_text()
+    status, health = svc.health()
+    check("WARNING" in log and spool in log, "an unusable spool directory is warned about at start-up, naming it", log[-300:])
+    check(spool in health.get("spool_problem", ""), "/healthz names the spool problem", f"{health}")
+    cluster.kill()
+    load = Load(svc, payload, rate=50, threads=4)
+    at_risk = wait_for(lambda: svc.health()[1].get("records") in ("retrying", "dropping"), 15, step=0.5)
+    load.stop()
+    status, health = svc.health()
+    check(at_risk and health["status"] != "ok", "during the outage /healthz says records are not being stored (retrying or dropping)", f"{health}")
+    m = svc.metrics()
+    check(metric(m, "detector_service_unconfirmed_acks_total") > 0 and metric(m, "eventscope_sink_spool_errors_total") > 0,
+          "deliveries answered without their records stored, and failed spool appends, are counted",
+          f"unconfirmed {metric(m, 'detector_service_unconfirmed_acks_total')}, spool errors {metric(m, 'eventscope_sink_spool_errors_total')}")
+    cluster.restart()
+    svc.stop()
+    log = svc.log_text()
+    check("cannot spool" in log and "FAILING" in log, "the failed spool appends and the failing writes are logged during the outage", log[-400:])
+
+
 def bad_configuration(binary, cluster, workdir):
     """Each configuration error stops start-up with the fix named; --start-degraded starts and says so."""
     no_schema = cluster.database("noschema", schema=False)
@@ -415,6 +443,7 @@ def main():
             for part in (lambda: outage_with_spool(args.binary, payload, cluster, workdir),
                          lambda: kill_during_outage(args.binary, payload, cluster, workdir),
                          lambda: no_spool_is_loud(args.binary, payload, cluster, workdir),
+                         lambda: unusable_spool(args.binary, payload, cluster, workdir),
                          lambda: bad_configuration(args.binary, cluster, workdir)):
                 try:
                     part()

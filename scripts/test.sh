@@ -42,7 +42,7 @@ if wants_any core policy-swap postgres cmake-consumers demo service e2e bench-sm
   step "building (RelWithDebInfo) in $build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$artifacts/configure.log" 2>&1 \
     && cmake --build "$build" -j"$jobs" 2>&1 | tee "$artifacts/build.log" | grep -E '^\[ *[0-9]+%\] (Built|Linking)|error|warning' 
-  [ "${PIPESTATUS[0]}" = 0 ] || { tail -40 "$artifacts/configure.log" "$artifacts/build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+  [ "${PIPESTATUS[0]}" = 0 ] || { tail -n 40 "$artifacts/configure.log" "$artifacts/build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 if wants_any core-asan postgres-asan; then
   step "building the tests with ASan+UBSan in $asan_build"
@@ -51,7 +51,7 @@ if wants_any core-asan postgres-asan; then
   cmake -S "$root" -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DEVENTSCOPE_SANITIZE=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
       -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-asan.log" 2>&1 \
     && cmake --build "$asan_build" -j"$jobs" --target "${asan_targets[@]}" >"$artifacts/build-asan.log" 2>&1
-  [ $? = 0 ] || { tail -40 "$artifacts/configure-asan.log" "$artifacts/build-asan.log"; echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+  [ $? = 0 ] || { tail -n 40 "$artifacts/configure-asan.log" "$artifacts/build-asan.log"; echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 if wants core-tsan; then

@@ -41,9 +41,10 @@ ensure_run_user() {
   id "$RUN_AS_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_AS_USER"
 }
 
+# Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
 free_port() {
   local port
-  for port in $(shuf -i 20000-39999 -n 200); do
+  for port in $(shuf -i 20000-32767 -n 200); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   die "no free port found"
@@ -69,11 +70,14 @@ data_dir_for() {
   echo "$dir/cluster"
 }
 
-start_server() {
+try_start_server() {
   local data=$1 port=$2 log=$3
   as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data $PG_OPTS" \
-    start >/dev/null || { cat "$log" >&2; die "server did not start (log above)"; }
+    start >/dev/null
+}
+start_server() {
+  try_start_server "$@" || { cat "$3" >&2; die "server did not start (log above)"; }
 }
 
 cmd=${1:-}; dir=${2:-}
@@ -88,8 +92,13 @@ case "$cmd" in
     log="$data/server.log"
     as_owner "$PG_BIN/initdb" -D "$data/pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-    port=$(free_port)
-    start_server "$data/pgdata" "$port" "$log"
+    # A free port can be taken by someone else before the server binds it (a shared machine): try others.
+    for attempt in 1 2 3 4 5; do
+      port=$(free_port)
+      try_start_server "$data/pgdata" "$port" "$log" && break
+      [[ $(tail -n 8 "$log") == *"Address already in use"* ]] && [ "$attempt" -lt 5 ] || { cat "$log" >&2; die "server did not start (log above)"; }
+      echo "pg-cluster: port $port was taken meanwhile; trying another" >&2
+    done
     echo "$data/pgdata" >"$dir/pgdata"
     echo "$port" >"$dir/port"
     url="postgresql://postgres@127.0.0.1:$port/postgres"

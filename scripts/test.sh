@@ -46,7 +46,7 @@ if wants_any core policy-swap postgres cmake-consumers demo service e2e bench-sm
 fi
 if wants_any core-asan postgres-asan; then
   step "building the tests with ASan+UBSan in $asan_build"
-  asan_targets=(core_tests)
+  asan_targets=(core_tests catch_site_tests)
   [ -d "$root/tests/postgres" ] && asan_targets+=(postgres_tests)
   cmake -S "$root" -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DEVENTSCOPE_SANITIZE=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
       -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-asan.log" 2>&1 \
@@ -58,7 +58,7 @@ if wants core-tsan; then
   step "building the core tests with ThreadSanitizer in $tsan_build"
   cmake -S "$root" -B "$tsan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVENTSCOPE_SANITIZE_THREAD=ON -DEVENTSCOPE_BUILD_EXAMPLES=OFF \
       -DEVENTSCOPE_BUILD_BENCHMARKS=OFF >"$artifacts/configure-tsan.log" 2>&1 \
-    && cmake --build "$tsan_build" -j"$jobs" --target core_tests >"$artifacts/build-tsan.log" 2>&1
+    && cmake --build "$tsan_build" -j"$jobs" --target core_tests catch_site_tests >"$artifacts/build-tsan.log" 2>&1
   [ $? = 0 ] || { tail -n 40 "$artifacts/configure-tsan.log" "$artifacts/build-tsan.log"; echo "thread-sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
@@ -78,11 +78,14 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-run_suite core "$build/tests/core_tests" --report_level=short
-run_suite core-asan "$asan_build/tests/core_tests" --report_level=short
+# core_tests has the opt-in throw capture; catch_site_tests is a program without it.
+both_core() { "$1/core_tests" "${@:2}" && "$1/catch_site_tests" --report_level=short; }
+run_suite core both_core "$build/tests" --report_level=short
+run_suite core-asan both_core "$asan_build/tests" --report_level=short
 # ThreadSanitizer: the whole core suite (scopes, ring, pipeline, fanout, stats, shutdown under load) except the
 # wall-clock bounds of the deadline tests, which a 5-15x slower build cannot keep.
-run_suite core-tsan env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "$tsan_build/tests/core_tests" --report_level=short --run_test='!deadlines'
+run_suite core-tsan env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" bash -c '"$0/core_tests" "$@" && "$0/catch_site_tests" --report_level=short' \
+  "$tsan_build/tests" --report_level=short --run_test='!deadlines'
 # One detector source (the example service's modules) at every capture level: each passes its own checks and
 # all four reply alike.
 run_suite policy-swap bash -c 'for l in off metrics full disable; do "$0/tests/policy_swap_$l" "$0/tests/policy_swap_$l.out" > /dev/null || exit 1; done

@@ -152,8 +152,10 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
                                 result.ok = !ctx.soft_failed;
                                 if (ctx.soft_failed) result.error = "marked failed by the job";
                             } catch (const std::exception& e) {
+                                eventscope::caught(e);  // names it on the job's row, with or without throw capture
                                 result.error = e.what();
                             } catch (...) {
+                                eventscope::caught();
                                 result.error = "unknown exception";
                             }
                             result.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -170,6 +172,7 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
                     }
                 } catch (const std::exception& e) {
                     // The event scope has recorded detection_failed / handler_failed; the other modules still run.
+                    eventscope::caught(e);
                     detection_errors.push_back({{"event", module.name}, {"error", e.what()}});
                 }
             }

@@ -44,6 +44,10 @@ struct config {
     // The observer's destructor (and shutdown() without an argument) writes for at most this long, then counts
     // what is left as lost and says so: a dead database never hangs the process's exit.
     std::chrono::milliseconds shutdown_timeout{5000};
+    // Without the opt-in throw capture, how long the final row of a scope left by an exception waits for the
+    // catch site to say what the exception was (eventscope::caught(), or fail(e) on any scope): usually
+    // microseconds. 0: never wait; such rows say "not captured" (detail/exception_cause.hpp).
+    std::chrono::milliseconds exception_cause_wait{100};
     // With several sinks (fanout.hpp): how many records one sink may lag behind the others while it fails,
     // before it misses records (counted in its dropped_backlog); the others are never held back.
     std::size_t sink_backlog = 16384;
@@ -77,6 +81,7 @@ inline void config::validate() const {
         if (retry_attempts < 0) throw std::invalid_argument("eventscope config: retry_attempts must be >= 0");
         if (retry_delay.count() < 0) throw std::invalid_argument("eventscope config: retry_delay must be >= 0");
         if (shutdown_timeout.count() < 0) throw std::invalid_argument("eventscope config: shutdown_timeout must be >= 0");
+        if (exception_cause_wait.count() < 0) throw std::invalid_argument("eventscope config: exception_cause_wait must be >= 0");
         if (schema.empty()) throw std::invalid_argument("eventscope config: schema must not be empty");
 }
 

@@ -44,6 +44,7 @@ public:
         settings.capture_console = config_.capture_console;
         settings.record_running_jobs = config_.record_running_jobs;
         settings.replay = config_.replay;
+        settings.await_exception_causes = Level == capture::full && config_.exception_cause_wait.count() > 0;
         this->keep_payloads_ = config_.capture_hasura_payload;
         wants_stacks_ = capture_level == capture::full && config_.capture_error_stacks;
         if (wants_stacks_) detail::throw_stacks_wanted().fetch_add(1);

@@ -8,6 +8,10 @@
 // in the ring, and the ring's overflow is counted at the push (dropped_buffer_full).
 //
 // Every wait has a deadline: flush(timeout) and shutdown(timeout) return what was not written.
+//
+// A scope left by an exception that nothing described yet (no throw capture) has its final record held in
+// its lane for at most config.exception_cause_wait, until the catch site hands the exception over
+// (detail/exception_cause.hpp); the records behind it wait with it, so that the sink sees them in order.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange under C++20
@@ -40,6 +44,7 @@
 #include "detail/clone.hpp"
 #include "detail/convert.hpp"
 #include "detail/entry.hpp"
+#include "detail/exception_cause.hpp"
 #include "detail/throw_state.hpp"
 #include "fanout.hpp"
 #include "records.hpp"
@@ -113,6 +118,56 @@ struct lane {
     }
 };
 
+inline const uuid& record_id(const record& r) noexcept {
+    return std::visit([](const auto& x) -> const uuid& { return x.id; }, r);
+}
+
+// An exception as a catch site described it, named on the pipeline thread.
+struct described_cause {
+    std::string type;
+    std::string message;
+};
+
+inline described_cause describe(exception_cause& cause) {
+    described_cause d;
+    if (cause.type) {
+        d.type = demangle(cause.type->name());
+        d.message = std::move(cause.message);
+    } else if (cause.exception) {
+        try {
+            std::rethrow_exception(cause.exception);
+        } catch (const std::exception& e) {
+            d.type = demangle(typeid(e).name());
+            d.message = e.what();
+        } catch (...) {
+            const std::type_info* type = abi::__cxa_current_exception_type();
+            d.type = type ? demangle(type->name()) : std::string("unknown exception");
+            d.message = "(not derived from std::exception: no message)";
+        }
+    }
+    return d;
+}
+
+// The error a scope left by an exception recorded (its placeholder until a cause arrives).
+inline error_info* exception_error_of(record& r) noexcept {
+    return std::visit(
+        [](auto& x) -> error_info* {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, invocation_record>) return x.error.get();
+            else if constexpr (std::is_same_v<T, event_record>) return x.handler_error ? x.handler_error.get() : x.detection_error.get();
+            else if constexpr (std::is_same_v<T, job_record>) return x.details ? x.details->error.get() : nullptr;
+            else return nullptr;
+        },
+        r);
+}
+
+inline void apply_cause(record& r, const described_cause& cause) {
+    if (auto* error = exception_error_of(r)) {
+        error->type = cause.type;
+        error->message = cause.message;
+    }
+}
+
 template <class Sink>
 std::string sink_name() {
     auto name = demangle(typeid(Sink).name());
@@ -135,11 +190,13 @@ public:
           retry_attempts_(cfg.retry_attempts),
           retry_delay_(cfg.retry_delay),
           shutdown_timeout_(cfg.shutdown_timeout),
+          cause_wait_(cfg.exception_cause_wait),
           converter_(cfg, correlation),
           config_(cfg),
           correlation_(correlation),
           strand_(boost::asio::make_strand(io_)),
           flush_timer_(strand_),
+          cause_timer_(strand_),
           work_(boost::asio::make_work_guard(io_)) {
         cfg.validate();
         tick_clock::instance();
@@ -169,6 +226,7 @@ public:
     pipeline& operator=(const pipeline&) = delete;
 
     ~pipeline() {
+        detail::retire_recorder(&core_);  // eventscope::caught() must not wake a pipeline that is going away
         shutdown(shutdown_timeout_);
         lose_ring();  // scopes that ended after the shutdown: counted, and what they own freed
         // The retry timers hold the strand: they go before the io_context does (found by ThreadSanitizer).
@@ -360,6 +418,7 @@ private:
     void drain() {
         if (aborted_) return;
         tick_clock::instance().refine();
+        take_causes();
         for (int round = 0; round < 8; ++round) {
             bool progressed = fill();
             for (auto& l : lanes_) progressed = write_ready(*l) || progressed;
@@ -407,13 +466,16 @@ private:
                 for (std::size_t i = 0; i < lanes_.size(); ++i)
                     if (j < takes_[i]) receivers |= std::uint64_t{1} << i;
                 record r;  // converted even if no lane takes it: the invocation index must see every invocation
+                bool awaits_cause = (chunk_[j].flags & detail::entry_awaits_cause) != 0 && cause_wait_.count() > 0;
                 try {
                     converter_.convert(chunk_[j], r);
+                    if (awaits_cause) awaits_cause = !take_early_cause(r);
                 } catch (...) {
                     // Out of memory turning it into a record: it cannot be written; counted as refused.
                     reject_for(receivers);
                     continue;
                 }
+                if (awaits_cause && receivers != 0 && !stopping_) hold(detail::record_id(r));
                 distribute(std::move(r), receivers);
             }
             if (n < limit) break;  // the ring is empty
@@ -452,6 +514,7 @@ private:
         if (l.batch.empty()) {
             // Whatever waits, up to max_batch_: more than batch_size_ only when the sink has fallen behind.
             while (!l.backlog.empty() && l.batch.size() < max_batch_) {
+                if (!held_.empty() && front_is_held(l)) break;
                 l.batch.push_back(std::move(l.backlog.front()));
                 l.backlog.pop_front();
             }
@@ -520,6 +583,79 @@ private:
         return false;
     }
 
+    // ---- exceptions described by their catch site (detail/exception_cause.hpp) ----
+
+    void hold(const uuid& id) {
+        held_.push_back({id, std::chrono::steady_clock::now() + cause_wait_});
+        arm_cause_timer();
+    }
+
+    // Is the lane's next record one that waits for its cause? Not any more once the wait is over, at shutdown,
+    // or when the lane fills up behind it (waiting must never cost a record).
+    bool front_is_held(detail::lane& l) {
+        auto& front = l.backlog.front();
+        const uuid& id = detail::record_id(front);
+        auto it = std::find_if(held_.begin(), held_.end(), [&](const held_record& h) { return h.id == id; });
+        if (it != held_.end() && !detail::exception_error_of(front)) return false;  // the same scope's start record
+        if (it == held_.end()) return false;
+        if (stopping_ || std::chrono::steady_clock::now() >= it->until || 2 * (l.batch.size() + l.backlog.size()) >= l.room) {
+            held_.erase(it);
+            return false;
+        }
+        return true;
+    }
+
+    // A cause that came before its record (the record was still in the ring).
+    bool take_early_cause(record& r) {
+        if (early_causes_.empty()) return false;
+        const uuid& id = detail::record_id(r);
+        auto it = std::find_if(early_causes_.begin(), early_causes_.end(), [&](const early_cause& c) { return c.id == id; });
+        if (it == early_causes_.end()) return false;
+        detail::apply_cause(r, *it->cause);
+        early_causes_.erase(it);
+        return true;
+    }
+
+    void take_causes() {
+        if (!core_.causes.waiting()) return;
+        auto now = std::chrono::steady_clock::now();
+        std::erase_if(early_causes_, [&](const early_cause& c) { return c.until <= now; });
+        for (auto& cause : core_.causes.take()) {
+            auto described = std::make_shared<const detail::described_cause>(detail::describe(cause));
+            for (const auto& id : cause.scopes) {
+                auto it = std::find_if(held_.begin(), held_.end(), [&](const held_record& h) { return h.id == id; });
+                if (it != held_.end()) {
+                    held_.erase(it);
+                    for (auto& l : lanes_)
+                        for (auto& r : l->backlog)
+                            if (detail::record_id(r) == id && detail::exception_error_of(r)) {
+                                detail::apply_cause(r, *described);
+                                break;
+                            }
+                } else if (early_causes_.size() < max_early_causes) {
+                    early_causes_.push_back({id, described, now + cause_wait_});
+                }
+            }
+        }
+    }
+
+    // Wakes the pipeline when the first held record's wait is over, so that it leaves without new traffic.
+    void arm_cause_timer() {
+        if (cause_timer_armed_ || held_.empty() || aborted_) return;
+        auto first = held_.front().until;
+        for (const auto& h : held_) first = std::min(first, h.until);
+        cause_timer_armed_ = true;
+        cause_timer_.expires_at(first);
+        cause_timer_.async_wait(boost::asio::bind_executor(strand_, [this](const boost::system::error_code& ec) {
+            cause_timer_armed_ = false;
+            if (ec || aborted_) return;
+            auto now = std::chrono::steady_clock::now();
+            std::erase_if(held_, [&](const held_record& h) { return h.until <= now; });
+            drain();
+            arm_cause_timer();
+        }));
+    }
+
     std::size_t give_up(detail::lane& l) {
         std::size_t lost = l.batch.size() + l.backlog.size();
         accounting_.fetch_add(1, std::memory_order_seq_cst);
@@ -584,6 +720,7 @@ private:
     void abort() {
         aborted_ = true;
         flush_timer_.cancel();
+        cause_timer_.cancel();
         for (auto& l : lanes_) {
             l->retry_timer->cancel();
             if (!l->given_up) {
@@ -623,6 +760,7 @@ private:
     const int retry_attempts_;
     const std::chrono::milliseconds retry_delay_;
     const std::chrono::milliseconds shutdown_timeout_;
+    const std::chrono::milliseconds cause_wait_;
     detail::entry_converter converter_;
     const config& config_;
     const correlation_config& correlation_;
@@ -640,10 +778,24 @@ private:
     bool aborted_ = false;
     bool deadline_passed_ = false;  // a sink gave up because shutdown's deadline passed (read after join)
     std::chrono::steady_clock::time_point deadline_{};
+    struct held_record {
+        uuid id;
+        std::chrono::steady_clock::time_point until;
+    };
+    struct early_cause {
+        uuid id;
+        std::shared_ptr<const detail::described_cause> cause;
+        std::chrono::steady_clock::time_point until;
+    };
+    static constexpr std::size_t max_early_causes = 4096;
+    std::vector<held_record> held_;          // final records waiting in their lanes for their cause
+    std::vector<early_cause> early_causes_;  // causes waiting for their record
+    bool cause_timer_armed_ = false;
 
     boost::asio::io_context io_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::steady_timer flush_timer_;
+    boost::asio::steady_timer cause_timer_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     std::thread thread_;
 };

@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "detail/entry.hpp"
+#include "detail/exception_cause.hpp"
 #include "detail/mpsc_ring.hpp"
 #include "invocation_options.hpp"
 #include "policy.hpp"
@@ -43,6 +44,7 @@ struct scope_settings {
     bool capture_console = false;
     bool record_running_jobs = true;
     bool replay = false;  // config.replay: detected() records the decision and answers false
+    bool await_exception_causes = false;  // config.exception_cause_wait > 0 (full capture): exception_cause.hpp
 };
 
 // Entry points into the backend, installed by the observer that owns the recorder.
@@ -59,7 +61,14 @@ struct backend_hooks {
 };
 
 struct recorder_core {
-    explicit recorder_core(std::size_t capacity) : ring(capacity) {}
+    explicit recorder_core(std::size_t capacity) : ring(capacity) {
+        auto& live = live_recorder_registry();
+        std::lock_guard lock(live.mutex);
+        live.cores.push_back(this);
+    }
+    ~recorder_core() { retire_recorder(this); }
+    recorder_core(const recorder_core&) = delete;
+    recorder_core& operator=(const recorder_core&) = delete;
 
     mpsc_ring<entry> ring;
     scope_settings settings;
@@ -68,6 +77,7 @@ struct recorder_core {
     std::size_t wake_threshold = 100;  // wake the pipeline once a batch is waiting
     alignas(cache_line) std::atomic<std::uint64_t> dropped_full{0};
     alignas(cache_line) std::atomic<bool> wake_pending{false};
+    cause_queue causes;  // exceptions handed over by catch sites (exception_cause.hpp)
 
     // Never blocks: a full ring refuses the entry and the drop is counted.
     bool push(const entry& e) noexcept {

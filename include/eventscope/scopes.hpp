@@ -8,8 +8,10 @@
 // written to. `capture::off` scopes are empty types whose members do nothing.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
+#include <mutex>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -19,6 +21,7 @@
 
 #include "correlation_id.hpp"
 #include "detail/entry.hpp"
+#include "detail/exception_cause.hpp"
 #include "detail/log_target.hpp"
 #include "detail/throw_state.hpp"
 #include "detail/tick.hpp"
@@ -37,8 +40,8 @@ template <capture Level> class basic_job;
 namespace detail {
 
 inline const char* const no_throw_capture_message =
-    "exception type and message not captured: throw capture is off (include <eventscope/throw_capture.hpp> in one "
-    "source file, or call fail(e) in a catch block)";
+    "exception type and message not captured: no catch block reported it (call eventscope::caught() where it is "
+    "caught, or include <eventscope/throw_capture.hpp> in one source file)";
 
 // Tells whether a scope is left by an exception and, with the opt-in throw capture, which one.
 template <bool Full>
@@ -56,6 +59,7 @@ public:
         if (!throw_capture_installed().load(std::memory_order_relaxed)) {
             note->type = "unknown exception";
             note->message = no_throw_capture_message;
+            note->cause_unknown = true;
             return note;
         }
         auto& state = thread_throw_state();
@@ -66,6 +70,7 @@ public:
         } else {
             note->type = "unknown exception";
             note->message = "exception details not captured (rethrown from another thread or std::rethrow_exception)";
+            note->cause_unknown = true;
         }
         return note;
     }
@@ -91,7 +96,70 @@ inline std::unique_ptr<error_note> error_of(const std::exception& caught) {
 
 inline void store_pointer(uuid& bytes, const void* p) noexcept { std::memcpy(bytes.bytes.data(), &p, sizeof p); }
 
+// A scope left by an exception nothing described: its final entry waits (on the pipeline) for the catch site.
+inline void await_cause(recorder_core* core, const error_note* note, entry& e) noexcept {
+    if (!note || !note->cause_unknown || !core->settings.await_exception_causes) return;
+    e.flags = static_cast<std::uint8_t>(e.flags | entry_awaits_cause);
+    note_unwound(core, e.id);
+}
+
+// Hands the exception being handled to the scopes it left on this thread (exception_cause.hpp). `core` is a
+// recorder known to be alive (a scope's), or null when only the registry can tell.
+inline void hand_over_cause(recorder_core* live, const std::type_info* type, const char* message, std::exception_ptr exception) noexcept {
+    auto& u = thread_unwound();
+    if (u.count == 0) return;
+    const recorder_core* target = u.core;
+    std::uint32_t count = u.count;
+    u.count = 0;
+    try {
+        exception_cause cause;
+        cause.scopes.assign(u.ids, u.ids + count);
+        cause.type = type;
+        if (message) cause.message = message;
+        cause.exception = std::move(exception);
+        if (live && live == target) {
+            live->causes.add(std::move(cause));
+            live->wake();  // the rows waiting for it can leave now
+            return;
+        }
+        auto& registry = live_recorder_registry();
+        std::lock_guard lock(registry.mutex);  // the recorder cannot be destroyed while this is held
+        if (std::find(registry.cores.begin(), registry.cores.end(), target) != registry.cores.end()) {
+            auto* core = const_cast<recorder_core*>(target);
+            core->causes.add(std::move(cause));
+            core->wake();
+        }
+    } catch (...) {
+        // Out of memory describing a failure: the rows keep "not captured".
+    }
+}
+
 }  // namespace detail
+
+// In a catch block: tells the scopes that the exception being handled left on this thread (and that are
+// recorded `failed`) its type and message, without the opt-in throw capture. Cheap when no scope waits;
+// harmless outside a catch block or when every scope was described already.
+//   try { EVENTSCOPE_JOB(ev, job, "charge"); charge(card); } catch (const std::exception& e) { eventscope::caught(e); ... }
+inline void caught(const std::exception& handled) noexcept {
+    if (detail::thread_unwound().count == 0) return;
+    const char* what = nullptr;
+    try {
+        what = handled.what();
+    } catch (...) {
+    }
+    detail::hand_over_cause(nullptr, &typeid(handled), what, nullptr);
+}
+// The same for any exception type (std::current_exception(); named on the pipeline thread).
+inline void caught() noexcept {
+    auto& unwound = detail::thread_unwound();
+    if (unwound.count == 0) return;
+    auto handled = std::current_exception();
+    if (!handled) {  // not in a catch block: whatever left those scopes was handled without a word
+        unwound.count = 0;
+        return;
+    }
+    detail::hand_over_cause(nullptr, nullptr, nullptr, std::move(handled));
+}
 
 // ---- metrics and full ---------------------------------------------------------------------------------------
 
@@ -136,7 +204,10 @@ public:
         try {
             if (watch_.unwinding()) {
                 e.status = static_cast<std::uint8_t>(run_status::failed);
-                if constexpr (full) extras().error = watch_.error(core_->settings.capture_error_stacks);
+                if constexpr (full) {
+                    extras().error = watch_.error(core_->settings.capture_error_stacks);
+                    detail::await_cause(core_, extras_->error.get(), e);
+                }
             } else if (failed_) {
                 e.status = static_cast<std::uint8_t>(run_status::failed);
             }
@@ -182,8 +253,12 @@ public:
     }
     void fail(const std::exception& caught) {
         failed_ = true;
-        if constexpr (full)
-            if (core_) extras().error = detail::error_of(caught);
+        if constexpr (full) {
+            if (core_) {
+                extras().error = detail::error_of(caught);
+                detail::hand_over_cause(core_, &typeid(caught), caught.what(), nullptr);  // to the scopes it left
+            }
+        }
     }
 
 private:
@@ -249,6 +324,8 @@ public:
             status = failed > 0 ? event_status::failed : event_status::completed;
         }
         detail::entry e = make(detail::entry_kind::event_end, status);
+        if constexpr (full)
+            if (extras_) detail::await_cause(core_, (in_handler ? extras_->handler_error : extras_->detection_error).get(), e);
         detail::store_in(e.invocation, detail::event_end_data{now_tick(), succeeded, failed});
         e.name = name_.data();
         e.extra = extras_.release();
@@ -389,6 +466,8 @@ public:
             status = run_status::failed;
         }
         detail::entry e = make(detail::entry_kind::job_end, status);
+        if constexpr (full)
+            if (extras_) detail::await_cause(core_, extras_->error.get(), e);
         e.t1 = now_tick();
         e.extra = extras_.release();
         parent_->job_finished(status == run_status::failed);
@@ -443,8 +522,12 @@ public:
     }
     void fail(const std::exception& caught) {
         failed_ = true;
-        if constexpr (full)
-            if (core_) extras().error = detail::error_of(caught);
+        if constexpr (full) {
+            if (core_) {
+                extras().error = detail::error_of(caught);
+                detail::hand_over_cause(core_, &typeid(caught), caught.what(), nullptr);  // to the scopes it left
+            }
+        }
     }
 
     // One log line of this job, written to job_logs (full capture only).

@@ -17,8 +17,9 @@
 // Safe failure: if the runtime's __cxa_throw cannot be found (libstdc++ linked statically: then the runtime's
 // own definition wins at link time and this one is simply never called), throws still work; a throw that
 // reaches this hook without a runtime to continue into aborts with a message rather than jumping to null.
-// Without this header, scopes left by an exception are still recorded `failed`; their error type and message
-// are "not captured" unless the code calls `fail(e)` in a catch block (scopes.hpp).
+// Without this header, scopes left by an exception are still recorded `failed`, and the catch block that
+// handles the exception names it for them with `eventscope::caught()` (detail/exception_cause.hpp); only the
+// throw-site stack needs this header.
 #pragma once
 
 #include <cxxabi.h>

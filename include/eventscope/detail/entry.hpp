@@ -323,6 +323,7 @@ struct error_note {
     std::string message;
     const std::type_info* thrown_type = nullptr;
     std::vector<void*> frames;
+    bool cause_unknown = false;  // left by an exception nothing described (yet): see exception_cause.hpp
 };
 
 struct job_extras {
@@ -403,6 +404,7 @@ enum class entry_kind : std::uint8_t { invocation_start, invocation_end, event_s
 // Entry flags.
 inline constexpr std::uint8_t entry_detected = 1;     // event: detected(true) was called
 inline constexpr std::uint8_t entry_name_shared = 2;  // `name` is the text of a shared_text the entry holds a reference on
+inline constexpr std::uint8_t entry_awaits_cause = 4;  // left by an exception a catch site may still describe (exception_cause.hpp)
 
 // One row write, as pushed by a scope: 88 bytes, trivially copyable, built in place in its ring slot.
 // The pointers are owned by the entry once pushed: `name_owner` (a reference on a shared_text) and `extra`

@@ -64,9 +64,9 @@ struct postgres_sink_options {
     std::size_t max_pending_source_links = 10000;      // unused since schema 002 (source_job_id is written as is)
     std::size_t max_tracked_open_ids = 100000;         // ids written as running/detecting/handling, not yet final
     bool direct_copy = true;                           // new final rows: COPY straight into the table
-    // A transaction's worth of rows at least this large is split in two halves written at once on two connections
-    // (the second opened on first use): the server's side (COPY, indexes, rollup triggers) is most of a write's
-    // time and one backend uses one core. Zero: one connection. Each half is its own transaction.
+    // A chunk whose largest table has at least this many new, final rows COPYs half of them on a second
+    // connection (opened on first use) at the same time: the server's side (COPY, indexes, rollup triggers) is
+    // most of a write's time and one backend uses one core. Zero: one connection. See write_chunk().
     std::size_t parallel_min_rows = 2000;
     // How often the sink runs create_partitions() (also at every connect); zero: never (schedule it yourself).
     std::chrono::seconds partition_maintenance_interval{3600};

@@ -1,6 +1,7 @@
 // Times every GraphQL operation the dashboard sends (dashboard/src/graphql/queries.ts) and the seed's three
 // example queries, through the console server (dashboard/server), as the browser would: HTTP POST /v1/graphql.
-//   node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168]
+//   node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168] [--only TEXT]
+//   (--only: the operations whose name contains TEXT)
 // Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
 // Prints one JSON line per (operation, range): p50/p95/max ms round trip, rows; exits 1 if any query errors.
 import { performance } from 'node:perf_hooks';
@@ -87,7 +88,7 @@ for (const hours of hoursList) {
   };
   v.SearchInvocations.where = { _or: [{ correlation_id: { _ilike: '%user12%' } }, { source_function: { _ilike: '%user12%' } }, { source_user_email: { _ilike: '%user12%' } }] };
   const ops = [...Object.keys(v).filter((name) => queries[name]).map((name) => [name, queries[name], v[name]]),
-    ...Object.entries(extra).map(([name, [q, vars]]) => [name, q, vars])];
+    ...Object.entries(extra).map(([name, [q, vars]]) => [name, q, vars])].filter(([name]) => !args.only || name.includes(args.only));
   for (const [name, query, vars] of ops) {
     const times = [];
     let rows = 0, error = null;

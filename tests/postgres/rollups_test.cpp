@@ -189,6 +189,82 @@ BOOST_AUTO_TEST_CASE(a_replayed_batch_is_not_counted_twice) {
     require_rollups_equal_raw(url);
 }
 
+// A batch large enough for two connections (postgres_sink_options::parallel_min_rows): half of the job rows are
+// COPYed by the helper connection at the same time, the running job goes in a third transaction; the same batch
+// written again by a sink that never saw it makes the helper fail (23505), and its half is redone on the first
+// connection. Rows and rollups are exact both times.
+BOOST_AUTO_TEST_CASE(a_large_batch_written_on_two_connections_is_counted_once) {
+    const std::string url = shared_db::instance().url();
+    const std::string fn = "rollup_parallel_" + eventscope::new_uuid().to_string().substr(0, 8);
+    const std::string job_prefix = "parallel_job_" + eventscope::new_uuid().to_string().substr(0, 8);
+    auto info = std::make_shared<eventscope::invocation_info>();
+    info->correlation_id = "rollup.parallel";
+    info->source_function = fn;
+    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    constexpr int jobs = 3000;
+    std::vector<eventscope::record> batch;
+    eventscope::invocation_record inv;
+    inv.id = eventscope::new_uuid();
+    inv.info = info;
+    inv.started = t0;
+    inv.ended = t0 + 90'000'000;
+    inv.status = eventscope::run_status::completed;
+    inv.events_detected_count = 1;
+    inv.total_jobs_run = jobs;
+    auto inv_id = inv.id;
+    batch.emplace_back(std::move(inv));
+    eventscope::event_record ev;
+    ev.id = eventscope::new_uuid();
+    ev.invocation_id = inv_id;
+    ev.info = info;
+    ev.event_name = "parallel.event";
+    ev.started = t0 + 1000;
+    ev.ended = t0 + 80'000'000;
+    ev.detected = true;
+    ev.status = eventscope::event_status::completed;
+    ev.jobs_count = jobs;
+    auto ev_id = ev.id;
+    batch.emplace_back(std::move(ev));
+    for (int k = 0; k < jobs; ++k) {
+        eventscope::job_record job;
+        job.id = eventscope::new_uuid();
+        job.invocation_id = inv_id;
+        job.event_execution_id = ev_id;
+        job.info = info;
+        job.job_name = job_prefix + "_" + std::to_string(k % 3);  // several rollup keys, locked in key order
+        job.started = t0 + 2'000'000 + k * 1000;
+        job.ended = k == 7 ? 0 : job.started + (k % 50 + 1) * 1'000'000;
+        job.status = k == 7 ? eventscope::run_status::running : k % 13 == 0 ? eventscope::run_status::failed : eventscope::run_status::completed;
+        batch.emplace_back(std::move(job));
+    }
+    reader db(url);
+    auto stored = [&] {
+        return db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name LIKE $1", job_prefix + "%");
+    };
+    auto counted = [&] {  // final rows (`jobs` counts running ones too)
+        return db.count("SELECT coalesce(sum(completed + failed), 0) FROM " + db.table("job_rollup") + " WHERE job_name LIKE $1", job_prefix + "%");
+    };
+
+    eventscope::postgres_sink first(pg_config(url));
+    BOOST_TEST_REQUIRE(first.write(std::span<eventscope::record>(batch)).ok);
+    BOOST_TEST(first.stats().parallel_halves == 1u);
+    BOOST_TEST(first.stats().parallel_redone == 0u);
+    BOOST_TEST(first.stats().transactions == 3u);  // the first connection's, the helper's, the running job's
+    BOOST_TEST(first.stats().rows_written == static_cast<std::uint64_t>(jobs + 2));
+    BOOST_TEST(stored() == jobs);
+    BOOST_TEST(counted() == jobs - 1);  // the running job is not final yet
+    require_rollups_equal_raw(url);
+
+    eventscope::postgres_sink second(pg_config(url));
+    BOOST_TEST_REQUIRE(second.write(std::span<eventscope::record>(batch)).ok);
+    BOOST_TEST(second.stats().parallel_redone == 1u);  // the helper's COPY met 23505: redone by the upsert path
+    BOOST_TEST(second.stats().rows_rejected == 0u);
+    BOOST_TEST(stored() == jobs);
+    BOOST_TEST(counted() == jobs - 1);
+    BOOST_TEST(rollup_totals(db, fn) == "1/1/0");
+    require_rollups_equal_raw(url);
+}
+
 // The status ranks of the sink's upsert guard and coalescing (C++) and of the rollup triggers (SQL) agree.
 BOOST_AUTO_TEST_CASE(cpp_and_sql_status_ranks_agree) {
     const std::string url = shared_db::instance().url();

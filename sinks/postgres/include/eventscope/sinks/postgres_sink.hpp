@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -63,6 +64,10 @@ struct postgres_sink_options {
     std::size_t max_pending_source_links = 10000;      // unused since schema 002 (source_job_id is written as is)
     std::size_t max_tracked_open_ids = 100000;         // ids written as running/detecting/handling, not yet final
     bool direct_copy = true;                           // new final rows: COPY straight into the table
+    // A chunk whose largest table has at least this many new, final rows COPYs half of them on a second
+    // connection (opened on first use) at the same time: the server's side (COPY, indexes, rollup triggers) is
+    // most of a write's time and one backend uses one core. Zero: one connection. See write_chunk().
+    std::size_t parallel_min_rows = 2000;
     // How often the sink runs create_partitions() (also at every connect); zero: never (schedule it yourself).
     std::chrono::seconds partition_maintenance_interval{3600};
     std::string application_name = "eventscope";
@@ -79,6 +84,8 @@ struct postgres_sink_stats {
     std::uint64_t rows_copied_direct = 0;  // of rows_written: COPYed straight into their table (new, final)
     std::uint64_t direct_retries = 0;      // transactions redone through the upsert path after a 23505
     std::uint64_t transient_retries = 0;   // transactions redone after a deadlock / serialization failure
+    std::uint64_t parallel_halves = 0;     // halves committed on the second connection (parallel_min_rows)
+    std::uint64_t parallel_redone = 0;     // halves the second connection failed, redone on the first
     std::uint64_t connects = 0;        // successful connections
     std::uint64_t spool_bytes = 0;     // bytes in the spool now
     std::uint64_t pending_source_links = 0;  // always 0 since schema 002
@@ -151,6 +158,8 @@ public:
         s.rows_copied_direct = rows_direct_.load();
         s.direct_retries = direct_retries_.load();
         s.transient_retries = transient_retries_.load();
+        s.parallel_halves = parallel_halves_.load();
+        s.parallel_redone = parallel_redone_.load();
         s.connects = connects_.load();
         s.spool_bytes = spool_bytes_.load();
         s.partitions_created = partitions_created_.load();
@@ -165,6 +174,7 @@ public:
         interrupted_.store(true);
         std::lock_guard lock(socket_mutex_);
         if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+        if (helper_socket_ >= 0) ::shutdown(helper_socket_, SHUT_RDWR);
     }
 
     // Named counters beyond stats() (merged into the observer's stats().sinks[i].own).
@@ -225,15 +235,69 @@ private:
         std::size_t chunk = options_.max_rows_per_transaction;
         for (std::size_t from = 0; from < coalesced.size(); from += chunk) {
             auto n = std::min(chunk, coalesced.size() - from);
-            write_range(std::span<staged_row>(coalesced.data() + from, n), out, direct);
+            auto failed_from = write_chunk(std::span<staged_row>(coalesced.data() + from, n), out, direct);
             if (!out.failure.ok()) {
                 std::vector<staged_row> rest;
-                if (keep_rest) rest.assign(std::make_move_iterator(coalesced.begin() + static_cast<std::ptrdiff_t>(from)),
+                if (keep_rest) rest.assign(std::make_move_iterator(coalesced.begin() + static_cast<std::ptrdiff_t>(from + failed_from)),
                                            std::make_move_iterator(coalesced.end()));
                 return {std::move(out), std::move(rest)};
             }
         }
         return {std::move(out), {}};
+    }
+
+    // One transaction's worth of rows. When the chunk's largest table has at least parallel_min_rows rows that are
+    // new and final (direct COPY), the second half of those goes to the helper connection as one COPY in its own
+    // transaction, at the same time as the rest here; that table's other rows (upserts) follow in a third
+    // transaction. So each of the two concurrent transactions runs one statement on that table, whose trigger
+    // locks that table's rollup rows in key order after the COPY: they overlap their COPYs and wait for each
+    // other only for a rollup row, never in a cycle (two statements on the table in one transaction could
+    // deadlock with the helper's; a share of the parents would make the helper wait for this commit at its first
+    // statement). One attempt: if the helper fails for any reason, its rows are redone here by write_range
+    // (retries, bisection, dead letters, the failure reported), so it needs no failure handling of its own.
+    // Returns the offset in `rows` from which rows are not known to be written when out.failure is set.
+    std::size_t write_chunk(std::span<staged_row> rows, outcome& out, bool direct) {
+        auto sequential = [&] {
+            write_range(rows, out, direct);
+            return std::size_t{0};
+        };
+        if (options_.parallel_min_rows == 0 || rows.size() < options_.parallel_min_rows || !direct || !options_.direct_copy)
+            return sequential();
+        // Decided here: open_ids_ belongs to this thread (track_open_ids runs below and in try_transaction).
+        std::vector<char> eligible(rows.size(), 0);
+        std::array<std::size_t, columns::table_count> per_table{};
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            if ((eligible[i] = direct_eligible(rows[i]))) ++per_table[rows[i].table];
+        auto big = static_cast<std::size_t>(std::max_element(per_table.begin(), per_table.end()) - per_table.begin());
+        if (per_table[big] < options_.parallel_min_rows || !ensure_connected().ok()) return sequential();
+        // [rest, first half of big's direct rows | second half (helper) | big's other rows], each part in order.
+        std::vector<staged_row> main_part, helper_part, upserts;
+        std::size_t seen = 0, keep = per_table[big] - per_table[big] / 2;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (rows[i].table != big) main_part.push_back(std::move(rows[i]));
+            else if (!eligible[i]) upserts.push_back(std::move(rows[i]));
+            else (seen++ < keep ? main_part : helper_part).push_back(std::move(rows[i]));
+        }
+        auto mid = main_part.size(), end = mid + helper_part.size();
+        auto it = std::move(main_part.begin(), main_part.end(), rows.begin());
+        it = std::move(helper_part.begin(), helper_part.end(), it);
+        std::move(upserts.begin(), upserts.end(), it);
+        auto second = rows.subspan(mid, end - mid);
+        auto helper = std::async(std::launch::async, [this, second, big] { return helper_copy(second, big); });
+        write_range(rows.subspan(0, mid), out, direct);
+        bool helper_ok = helper.get();
+        if (helper_ok) {
+            ++parallel_halves_;
+            track_open_ids(second);
+        }
+        if (!out.failure.ok()) return 0;
+        if (!helper_ok) {
+            ++parallel_redone_;
+            write_range(second, out, direct);
+            if (!out.failure.ok()) return mid;
+        }
+        write_range(rows.subspan(end), out, direct);
+        return end;
     }
 
     write_result finish(const outcome& out) {
@@ -314,11 +378,11 @@ private:
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    copy_rows(tx, sql_.target[t], t, rows, direct, 1);
+                    copy_rows(tx, sql_.target[t], sql_.columns[t], t, rows, direct, 1);
                     n_direct += copied[t];
                 }
                 if (staged[t]) {
-                    copy_rows(tx, sql_.stage[t], t, rows, direct, 0);
+                    copy_rows(tx, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
                     tx.exec(sql_.upsert[t]);
                 }
             }
@@ -359,9 +423,8 @@ private:
 
     // One COPY (text) into `target` of the rows of table `t` whose direct flag is `which`; many lines per
     // PQputCopyData (tablewriter::write_raw_line; 6.4's stream_to would build a std::string per field).
-    void copy_rows(pqxx::work& tx, const std::string& target, std::size_t t, std::span<staged_row> rows,
-                   const std::vector<char>& direct, char which) {
-        const auto& cols = sql_.columns[t];
+    void copy_rows(pqxx::work& tx, const std::string& target, const std::vector<std::string>& cols, std::size_t t,
+                   std::span<staged_row> rows, const std::vector<char>& direct, char which) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         pqxx::tablewriter writer(tx, target, cols.begin(), cols.end());
@@ -380,6 +443,41 @@ private:
         }
         send();
         writer.complete();
+    }
+
+    // ---- the helper connection (parallel halves; runs on a std::async thread, one at a time) ---------------
+
+    // One attempt: `rows` (all of table `t`, new and final) COPYed into their table in one transaction on the
+    // helper connection. Touches only helper_* members and atomic counters. Any failure but an SQL error (a
+    // content error or a conflict: the session is fine) drops the connection.
+    bool helper_copy(std::span<staged_row> rows, std::size_t t) {
+        if (interrupted_.load()) return false;
+        try {
+            if (!helper_conn_ || !helper_conn_->is_open()) {
+                auto c = std::make_unique<pqxx::connection>(connection_info());
+                {
+                    pqxx::nontransaction n(*c);
+                    n.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+                }
+                helper_sql_ = pg::build_statements(c->quote_name(schema_));
+                std::lock_guard lock(socket_mutex_);
+                helper_conn_ = std::move(c);
+                helper_socket_ = helper_conn_->sock();
+            }
+            pqxx::work tx(*helper_conn_);
+            copy_rows(tx, helper_sql_.target[t], helper_sql_.columns[t], t, rows, std::vector<char>(rows.size(), 1), 1);
+            tx.commit();
+            ++transactions_;
+            rows_written_ += rows.size();
+            rows_direct_ += rows.size();
+            return true;
+        } catch (const pqxx::sql_error&) {
+        } catch (...) {
+            std::lock_guard lock(socket_mutex_);
+            helper_socket_ = -1;
+            helper_conn_.reset();
+        }
+        return false;
     }
 
     // ---- connection, partitions ----------------------------------------------------------------------------
@@ -528,6 +626,9 @@ private:
     pg::dead_letters dead_letters_;
 
     std::unique_ptr<pqxx::connection> conn_;
+    std::unique_ptr<pqxx::connection> helper_conn_;  // second connection for parallel halves (helper_copy)
+    pg::statements helper_sql_;  // the helper's own copy: the first connection rebuilds sql_ on reconnect
+    int helper_socket_ = -1;
     int backend_pid_ = 0;
     std::mutex socket_mutex_;  // guards socket_ against conn_ being replaced while interrupt() uses it
     int socket_ = -1;          // conn_'s descriptor, for interrupt()
@@ -537,7 +638,7 @@ private:
     std::chrono::steady_clock::time_point next_partition_check_{};
 
     std::atomic<std::uint64_t> rows_written_{0}, rows_rejected_{0}, rows_spooled_{0}, rows_replayed_{0}, transactions_{0},
-        rows_direct_{0}, direct_retries_{0}, transient_retries_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
+        rows_direct_{0}, direct_retries_{0}, transient_retries_{0}, parallel_halves_{0}, parallel_redone_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
         spool_errors_{0}, spool_syncs_{0};
     mutable std::mutex spool_problem_mutex_;
     std::string spool_problem_;

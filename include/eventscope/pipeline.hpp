@@ -87,6 +87,7 @@ struct lane {
     write_result (*write)(void* sink, std::span<record> batch) = nullptr;
     void (*merge_stats)(const void* sink, sink_stats& out) = nullptr;
     void (*interrupt)(void* sink) = nullptr;
+    void (*idle)(void* sink) = nullptr;  // the sink's optional idle(): see schedule_tick
     std::string name;
     std::size_t room = 0;  // batch + backlog
 
@@ -309,6 +310,7 @@ private:
         l->write = [](void* s, std::span<record> batch) { return static_cast<Member*>(s)->write(batch); };
         l->merge_stats = [](const void* s, sink_stats& out) { detail::merge_sink_stats(*static_cast<const Member*>(s), out); };
         if constexpr (requires(Member& m) { m.interrupt(); }) l->interrupt = [](void* s) { static_cast<Member*>(s)->interrupt(); };
+        if constexpr (requires(Member& m) { m.idle(); }) l->idle = [](void* s) { static_cast<Member*>(s)->idle(); };
         l->name = detail::sink_name<Member>();
         // A plain sink may take up to max_batch_ records at once; a fanout member lags at most batch + backlog
         // behind the others (its batches grow within that).
@@ -335,6 +337,14 @@ private:
             if (ec || aborted_) return;
             resume_exhausted();
             drain();
+            // A sink with work of its own (the postgres sink's spool after an outage) does it when it has nothing
+            // to write, instead of waiting for the next record.
+            for (auto& l : lanes_)
+                if (l->idle && l->batch.empty() && l->backlog.empty() && !l->retry_scheduled && !l->given_up && !stopping_) try {
+                        l->idle(l->sink);
+                    } catch (...) {
+                        // Its next write, or the next tick, tries again.
+                    }
             schedule_tick();
         }));
     }

@@ -152,6 +152,7 @@ private:
         seed->event_modules_directory = opts.event_modules_directory;
         seed->explicit_correlation_id = opts.correlation_id;
         seed->explicit_source_job_id = opts.source_job_id;
+        seed->start_context = opts.context;
         return seed;
     }
 };

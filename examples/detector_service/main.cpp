@@ -58,7 +58,7 @@ const char* const usage = R"(usage: detector_service [options]
   --app-db-url URL      the application tables (orders, payments, users) in PostgreSQL (default: in-process)
   --app-max-rows N      in-process tables: rows kept per table, oldest dropped first (default 10000)
   --job-threads N       thread pool for jobs (default 8)
-  --http-threads N      HTTP I/O threads (default 4)
+  --http-threads N      HTTP I/O threads (default 8: a thread waits while its delivery's records are stored)
   --max-body-bytes N    larger deliveries are answered 413 and logged (default 33554432 = 32 MiB)
   --max-connections N   open HTTP connections at once (default: the file-descriptor limit minus 64)
 postgres sink, when the database is unavailable (examples/README.md "Outages and health"):
@@ -263,11 +263,12 @@ int main(int argc, char** argv) {
                     deliveries.count(r.status);
                     if (janitor && r.body.contains("invocation_id")) janitor->ended(r.body["invocation_id"].get<std::string>());
                     // The reply acknowledges the delivery: its records reach the database or the spool first, so
-                    // that neither an outage nor a kill -9 afterwards can lose what was acknowledged.
-                    if (ack_timeout.count() > 0 && !obs.flush(ack_timeout)) deliveries.unconfirmed_acks.fetch_add(1, std::memory_order_relaxed);
+                    // that neither an outage nor a kill -9 afterwards can lose what was acknowledged. Only its own
+                    // records: service.handle ran here, and the invocation's end, pushed last, covers its jobs.
+                    if (ack_timeout.count() > 0 && !obs.flush_mine(ack_timeout)) deliveries.unconfirmed_acks.fetch_add(1, std::memory_order_relaxed);
                     return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
                 },
-                static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
+                static_cast<std::size_t>(number(args, "http-threads", 8, 1, 64)),
                 static_cast<std::size_t>(number(args, "max-body-bytes", static_cast<int>(demo::http_server::default_body_limit), 1024, 1 << 30)),
                 static_cast<std::size_t>(number(args, "max-connections", 0, 1, 1 << 20)));
 

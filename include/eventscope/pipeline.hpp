@@ -161,7 +161,9 @@ public:
             detail::capture_payload(seed, *static_cast<const nlohmann::json*>(payload), p->config_, p->correlation_);
         };
         core_.hooks.stats = [](const void* self) { return static_cast<const pipeline*>(self)->stats(); };
-        core_.hooks.flush = [](void* self, std::chrono::milliseconds timeout) { return static_cast<pipeline*>(self)->flush(timeout); };
+        core_.hooks.flush = [](void* self, std::chrono::milliseconds timeout, std::size_t through) {
+            return static_cast<pipeline*>(self)->flush(timeout, through);
+        };
         schedule_tick();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -178,9 +180,12 @@ public:
 
     // Blocks the caller (not a detector hot path) until every record recorded before the call is written by
     // every sink, or a batch has failed all its attempts, or the timeout passes.
-    flush_result flush(std::chrono::milliseconds timeout) {
+    // `through` > 0: only the records below that ring position (recorder::flush_mine).
+    flush_result flush(std::chrono::milliseconds timeout, std::size_t through = 0) {
         if (std::this_thread::get_id() == thread_.get_id() || stopped_.load()) return unwritten_since(core_.ring.pushed(), false);
-        auto target = core_.ring.pushed();
+        auto target = through ? std::min(through, core_.ring.pushed()) : core_.ring.pushed();
+        // Already handled: answered here, since a write of later records holds the strand until it ends.
+        if (through && min_handled() >= target) return {};
         auto done = std::make_shared<std::promise<bool>>();
         auto result = done->get_future();
         boost::asio::post(strand_, [this, done, target] {

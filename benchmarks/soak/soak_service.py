@@ -5,7 +5,7 @@ middle of an outage followed by a restart on the same spool. Every few seconds i
 open file descriptors and CPU time; at the end it reconciles deliveries answered 200 against the database.
 
   benchmarks/soak/soak_service.py --binary build/examples/detector_service [--duration 60] [--rate 200]
-      [--outage-every 30] [--outage-seconds 20] [--kill-every 0] [--spool-sync interval]
+      [--outage-every 30] [--outage-seconds 20] [--kill-every 0] [--spool-sync interval] [--service-args "--http-threads 16"]
 
 A throwaway cluster (scripts/pg-cluster.sh, synchronous_commit=on) is started and removed. Prints a sample table
 and a summary; the figures of a run go to benchmarks/README.md ("Issue 15").
@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "service"))
-import check_faults as cf  # noqa: E402  (the cluster, service, load and reconcile helpers of the fault test)
+import harness as cf  # noqa: E402  (the cluster, service, load and reconcile helpers of the service tests)
 
 
 def proc_sample(pid):
@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--kill-every", type=int, default=0, help="kill -9 the service in every Nth outage (0: never)")
     ap.add_argument("--spool-sync", default="interval")
     ap.add_argument("--sample-every", type=float, default=5)
+    ap.add_argument("--service-args", default="", help="more detector_service flags, e.g. '--http-threads 16'")
     ap.add_argument("--plain", action="store_true", help="pass no spool flags (a build from before issue 15, for the 'before' column)")
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
@@ -51,7 +52,8 @@ def main():
         try:
             db = cluster.database("soak")
             extra = [] if args.plain else ["--spool-dir", os.path.join(work, "spool"), "--spool-sync", args.spool_sync]
-            svc = cf.Service(binary, work, "soak", db, extra)
+            extra += args.service_args.split()
+            svc = cf.postgres_service(binary, work, "soak", db, extra)
             load = cf.Load(svc, payload, rate=args.rate, threads=args.threads)
             t0 = time.time()
             next_outage = t0 + args.outage_every if args.outage_every > 0 else float("inf")
@@ -73,7 +75,7 @@ def main():
                         cpu_base += proc_sample(svc.proc.pid)[2]
                         svc.kill9()
                         kills += 1
-                        svc = cf.Service(binary, work, "soak", db, extra)
+                        svc = cf.postgres_service(binary, work, "soak", db, extra)
                         load.service = svc
                 elif outage_end is not None and now >= outage_end:
                     cluster.restart()
@@ -99,7 +101,8 @@ def main():
             load.stop()
             if not args.plain:
                 cf.wait_for(lambda: svc.health()[1].get("records") == "writing", 60, step=0.5)
-                cf.wait_for(lambda: cf.open_rows(db) == [0, 0, 0], 20, step=0.5)
+                cf.wait_for(lambda: cf.open_rows(db) == [0, 0, 0], 30, step=0.5)
+            left_open = cf.open_rows(db)
             m = svc.metrics()
             svc.stop()
             elapsed = time.time() - t0
@@ -112,6 +115,11 @@ def main():
                 fds = [s[5] for s in samples]
                 print(f"# RSS {min(rss)}–{max(rss)} KB (first {rss[0]}, last {rss[-1]}); fds {min(fds)}–{max(fds)}")
             cf.reconcile(db, load.acked, "soak", unacked_allowed=load.errors + load.threads * max(1, kills))
+            total = cf.psql(db, f"SELECT count(*) FROM {cf.SCHEMA}.invocations")[0][0]
+            print(f"# invocations in the database {total} (answered 200: {len(load.acked)}; the rest were cut short by a kill, never "
+                  f"answered); rows left open (invocations, events, jobs) {left_open}; closed as process_ended (invocations, jobs) "
+                  f"{cf.closed_rows(db, 'process_ended')}, as records_lost {cf.closed_rows(db, 'records_lost')}")
+            cf.check(args.plain or left_open == [0, 0, 0], "no row left running")
             print(f"# reconcile: {cf.passed} passed, {cf.failed} failed")
             raise SystemExit(0 if cf.failed == 0 else 1)
         finally:

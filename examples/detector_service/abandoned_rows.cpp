@@ -34,6 +34,38 @@ closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vecto
     return out;
 }
 
+closed_rows close_rows_of_instance(const eventscope::config& cfg, const ended_instance& ended) {
+    closed_rows out;
+    try {
+        pqxx::connection c(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "detector_service-janitor"));
+        pqxx::work tx(c);
+        tx.exec("SET LOCAL statement_timeout = 60000");
+        const auto s = c.quote_name(cfg.schema) + ".";
+        const std::string why = "process ended: detector_service instance " + ended.id + " (pid " + std::to_string(ended.pid) +
+                                ", started " + ended.started_at + ") " +
+                                (ended.stopped_cleanly ? "stopped" : "ended without stopping (kill -9, crash or power loss)") +
+                                " before this delivery finished; it was not acknowledged, so the sender delivers it again";
+        // Its rows are not older than its start (a minute of slack for clocks): the created_at index, not a scan.
+        const std::string since = ended.started_at.empty() ? "'-infinity'::timestamptz" : tx.quote(ended.started_at) + "::timestamptz - interval '1 minute'";
+        const std::string mine = "context_data->>'service_instance' = " + tx.quote(ended.id) + " AND created_at >= " + since;
+        const auto quoted_why = tx.quote(why);
+        out.invocations = tx.exec("UPDATE " + s + "invocations SET status = 'failed', error_type = 'process_ended', error_message = " +
+                                  quoted_why + ", updated_at = now() WHERE status = 'running' AND " + mine)
+                              .affected_rows();
+        const std::string of_mine = "invocation_id IN (SELECT id FROM " + s + "invocations WHERE " + mine + ")";
+        out.events = tx.exec("UPDATE " + s + "event_executions SET status = 'failed', handler_error = " + quoted_why +
+                             ", updated_at = now() WHERE status IN ('detecting', 'handling') AND " + of_mine)
+                         .affected_rows();
+        out.jobs = tx.exec("UPDATE " + s + "job_executions SET status = 'failed', error_type = 'process_ended', error_message = " + quoted_why +
+                           ", updated_at = now() WHERE status = 'running' AND " + of_mine)
+                       .affected_rows();
+        tx.commit();
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
 abandoned_rows_janitor::abandoned_rows_janitor(recorder_t& obs, const record_health& health, eventscope::config cfg,
                                                std::function<void(const std::string&)> log)
     : obs_(obs), health_(health), cfg_(std::move(cfg)), log_(std::move(log)) {
@@ -55,7 +87,36 @@ void abandoned_rows_janitor::run(std::stop_token stop) {
     }
 }
 
+void abandoned_rows_janitor::close_instances() {
+    if (!instance_) return;
+    auto ended = instance_->ended();
+    if (ended.empty()) return;
+    // Their spooled records first: replayed, they may complete rows (or open rows this pass must then close).
+    for (const auto& sink : obs_.stats().sinks)
+        for (const auto& [name, value] : sink.own)
+            if (name == "spool_bytes" && value > 0) return;
+    if (!obs_.flush(std::chrono::seconds(5))) return;
+    std::size_t done = 0;
+    for (const auto& e : ended) {
+        auto r = close_rows_of_instance(cfg_, e);
+        if (!r.error.empty()) {
+            if (r.error != last_instance_error_) log_("detector_service: cannot close the rows of ended instance " + e.id + " yet (retrying): " + r.error);
+            last_instance_error_ = r.error;
+            break;
+        }
+        ++done;
+        closed_ += r.total();
+        if (r.total() || !e.stopped_cleanly)
+            log_("detector_service: previous instance " + e.id + " (pid " + std::to_string(e.pid) + ") " +
+             (e.stopped_cleanly ? "stopped cleanly" : "ended without stopping") + ": closed as failed (process_ended) " +
+             std::to_string(r.invocations) + " invocations, " + std::to_string(r.events) + " events and " + std::to_string(r.jobs) +
+             " jobs it left running");
+    }
+    if (done) instance_->forget_ended(done);
+}
+
 void abandoned_rows_janitor::pass() {
+    close_instances();
     auto cutoff = std::chrono::steady_clock::now();
     auto health = health_.current();
     auto dropped = health.stats.dropped_any();

@@ -4,6 +4,8 @@
 // (their scopes ended: scopes nest, so their events and jobs ended too); after drops, once writing works again,
 // those still open, and open children of theirs, are closed with error_type `records_lost`. Runs on its own
 // connection, by id (several services may share one database).
+// The same janitor closes the rows that service instances which ended without finishing them left running
+// (service_instance.hpp: kill -9, crash), with error_type `process_ended`.
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include <eventscope/config.hpp>
 
 #include "record_health.hpp"
+#include "service_instance.hpp"
 
 namespace demo {
 
@@ -32,6 +35,10 @@ struct closed_rows {
 
 // `ended`: ids of invocations whose scopes have ended; their rows (and their children's) still open are closed.
 closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vector<std::string>& ended, const std::string& reason);
+
+// Rows of an instance that has ended (its lock is ours now): invocations it left running, and their children
+// still running/detecting/handling, are closed as failed with error_type `process_ended` and a message naming it.
+closed_rows close_rows_of_instance(const eventscope::config& cfg, const ended_instance& ended);
 
 // Every 2 s while records are being written: when records were dropped since the last pass, the invocations
 // answered before it (and their children) still open are closed. Remembers at most max_remembered ids.
@@ -51,10 +58,14 @@ public:
         ended_.emplace_back(std::chrono::steady_clock::now(), std::move(invocation_id));
     }
     std::uint64_t closed() const { return closed_.load(); }
+    // Closes the rows of instance->ended() once the spool is replayed (the dead instance's records written first:
+    // a final row written after the close would be refused, the close must come last). Before any pass.
+    void close_rows_of_ended_instances(service_instance* instance) { instance_ = instance; }
 
 private:
     void run(std::stop_token stop);
     void pass();
+    void close_instances();
 
     recorder_t& obs_;
     const record_health& health_;
@@ -64,6 +75,8 @@ private:
     std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> ended_;  // oldest first
     std::uint64_t handled_drops_ = 0;
     std::atomic<std::uint64_t> closed_{0};
+    service_instance* instance_ = nullptr;
+    std::string last_instance_error_;
     std::condition_variable_any wake_;
     std::jthread thread_;
 };

@@ -40,6 +40,7 @@
 #include "record_health.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "service_instance.hpp"
 
 #ifndef EVENTSCOPE_EXAMPLE_PAYLOAD_DIR
 #define EVENTSCOPE_EXAMPLE_PAYLOAD_DIR ""
@@ -57,7 +58,7 @@ const char* const usage = R"(usage: detector_service [options]
   --app-db-url URL      the application tables (orders, payments, users) in PostgreSQL (default: in-process)
   --app-max-rows N      in-process tables: rows kept per table, oldest dropped first (default 10000)
   --job-threads N       thread pool for jobs (default 8)
-  --http-threads N      HTTP I/O threads (default 4)
+  --http-threads N      HTTP I/O threads (default 8: a thread waits while its delivery's records are stored)
   --max-body-bytes N    larger deliveries are answered 413 and logged (default 33554432 = 32 MiB)
   --max-connections N   open HTTP connections at once (default: the file-descriptor limit minus 64)
 postgres sink, when the database is unavailable (examples/README.md "Outages and health"):
@@ -223,6 +224,8 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds ack_timeout{0};  // > 0: a delivery is answered once its records are stored
         // postgres sink: closes rows that can never complete (abandoned_rows.hpp).
         std::function<std::shared_ptr<demo::abandoned_rows_janitor>(demo::recorder_t&, const demo::record_health&)> make_janitor;
+        // With a spool: this process's claim on it, and the instances before it whose rows are to be closed.
+        std::unique_ptr<demo::service_instance> instance;
         auto serve = [&](demo::recorder_t& obs) -> int {
             demo::record_health health(obs, health_options, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
             demo::delivery_counters deliveries;
@@ -239,7 +242,9 @@ int main(int argc, char** argv) {
             }
 
             demo::detector_service service(obs, *app, demo::all_modules(), static_cast<std::size_t>(number(args, "job-threads", 8, 1, 256)));
+            if (instance) service.tag_invocations("service_instance", instance->id());
             auto janitor = make_janitor ? make_janitor(obs, health) : nullptr;
+            if (janitor && instance) janitor->close_rows_of_ended_instances(instance.get());
             demo::http_server server(
                 value(args, "bind", "127.0.0.1"), port,
                 [&](const std::string& method, const std::string& target, const std::string& body) -> demo::http_response {
@@ -258,11 +263,12 @@ int main(int argc, char** argv) {
                     deliveries.count(r.status);
                     if (janitor && r.body.contains("invocation_id")) janitor->ended(r.body["invocation_id"].get<std::string>());
                     // The reply acknowledges the delivery: its records reach the database or the spool first, so
-                    // that neither an outage nor a kill -9 afterwards can lose what was acknowledged.
-                    if (ack_timeout.count() > 0 && !obs.flush(ack_timeout)) deliveries.unconfirmed_acks.fetch_add(1, std::memory_order_relaxed);
+                    // that neither an outage nor a kill -9 afterwards can lose what was acknowledged. Only its own
+                    // records: service.handle ran here, and the invocation's end, pushed last, covers its jobs.
+                    if (ack_timeout.count() > 0 && !obs.flush_mine(ack_timeout)) deliveries.unconfirmed_acks.fetch_add(1, std::memory_order_relaxed);
                     return {r.status, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
                 },
-                static_cast<std::size_t>(number(args, "http-threads", 4, 1, 64)),
+                static_cast<std::size_t>(number(args, "http-threads", 8, 1, 64)),
                 static_cast<std::size_t>(number(args, "max-body-bytes", static_cast<int>(demo::http_server::default_body_limit), 1024, 1 << 30)),
                 static_cast<std::size_t>(number(args, "max-connections", 0, 1, 1 << 20)));
 
@@ -275,6 +281,7 @@ int main(int argc, char** argv) {
                 server.stop();
                 if (auto flushed = obs.flush(std::chrono::seconds(30)); !flushed)
                     say("detector_service: " + std::to_string(flushed.unwritten) + " records not written at exit: " + flushed.last_error);
+                if (instance) instance->mark_stopped();
                 return 0;
             }
 
@@ -322,6 +329,21 @@ int main(int argc, char** argv) {
             else fail_usage("--spool-sync must be per-batch, interval or none");
             sink_options.spool_sync_interval = std::chrono::milliseconds(number(args, "spool-sync-ms", 1000, 1, 3'600'000));
             ack_timeout = std::chrono::milliseconds(number(args, "ack-timeout-ms", 5000, 0, 600'000));
+            // One process per spool, before the sink opens it (service_instance.hpp). Not overridable by
+            // --start-degraded: a second process would replay the first one's files, writing and counting rows twice.
+            std::string taken;
+            instance = demo::service_instance::acquire(sink_options.spool_directory, taken);
+            if (!taken.empty()) {
+                say("detector_service: cannot start: " + taken);
+                return 1;
+            }
+            if (!instance)
+                say("detector_service: WARNING: cannot keep " + std::string(demo::service_instance::file_name) + " in " + sink_options.spool_directory +
+                    ": rows left running by a kill -9 of this process will not be closed at the next start");
+            for (const auto& e : instance ? instance->ended() : std::vector<demo::ended_instance>{})
+                if (!e.stopped_cleanly)
+                    say("detector_service: previous instance " + e.id + " (pid " + std::to_string(e.pid) + ", started " + e.started_at +
+                        ") ended WITHOUT STOPPING (kill -9 or crash); rows it left running are closed as failed (process_ended) once its spool is replayed");
         }
         // Start-up check: a configuration error stops the service with the fix named (records would all be lost
         // or spooled forever); an unreachable server only warns (the spool, or the ring, holds records meanwhile).

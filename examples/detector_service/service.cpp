@@ -106,7 +106,7 @@ reply detector_service::handle(std::string_view source_function, std::string_vie
         std::string invocation_id, correlation_id, correlation_source, source_job_id;
         {
             // The invocation scope ends before the reply is sent: its final row is queued by then.
-            auto inv = obs_.invocation_from_body(body, source_function);
+            auto inv = obs_.invocation_from_body(body, source_function, invocation_options_);
             invocation_id = inv.id().to_string();
             correlation_id = std::string(inv.correlation_id());
             correlation_source = std::string(eventscope::to_string(inv.correlation_from()));

@@ -96,12 +96,16 @@ public:
     reply handle(std::string_view source_function, std::string_view body);
 
     const std::vector<event_module>& modules() const noexcept { return modules_; }
+    // Every invocation opened from now on carries key=value in context_data from its first row (which process
+    // wrote it: service_instance.hpp). Before serving.
+    void tag_invocations(std::string key, std::string value) { invocation_options_.context.emplace_back(std::move(key), std::move(value)); }
 
 private:
     struct impl;
     recorder_t& obs_;
     app_store& app_;
     std::vector<event_module> modules_;
+    eventscope::invocation_options invocation_options_;
     std::unique_ptr<impl> impl_;
 };
 

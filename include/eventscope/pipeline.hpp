@@ -92,6 +92,7 @@ struct lane {
     write_result (*write)(void* sink, std::span<record> batch) = nullptr;
     void (*merge_stats)(const void* sink, sink_stats& out) = nullptr;
     void (*interrupt)(void* sink) = nullptr;
+    void (*idle)(void* sink) = nullptr;  // the sink's optional idle(): see schedule_tick
     std::string name;
     std::size_t room = 0;  // batch + backlog
 
@@ -217,7 +218,9 @@ public:
             detail::capture_payload(seed, *static_cast<const nlohmann::json*>(payload), p->config_, p->correlation_);
         };
         core_.hooks.stats = [](const void* self) { return static_cast<const pipeline*>(self)->stats(); };
-        core_.hooks.flush = [](void* self, std::chrono::milliseconds timeout) { return static_cast<pipeline*>(self)->flush(timeout); };
+        core_.hooks.flush = [](void* self, std::chrono::milliseconds timeout, std::size_t through) {
+            return static_cast<pipeline*>(self)->flush(timeout, through);
+        };
         schedule_tick();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -235,9 +238,12 @@ public:
 
     // Blocks the caller (not a detector hot path) until every record recorded before the call is written by
     // every sink, or a batch has failed all its attempts, or the timeout passes.
-    flush_result flush(std::chrono::milliseconds timeout) {
+    // `through` > 0: only the records below that ring position (recorder::flush_mine).
+    flush_result flush(std::chrono::milliseconds timeout, std::size_t through = 0) {
         if (std::this_thread::get_id() == thread_.get_id() || stopped_.load()) return unwritten_since(core_.ring.pushed(), false);
-        auto target = core_.ring.pushed();
+        auto target = through ? std::min(through, core_.ring.pushed()) : core_.ring.pushed();
+        // Already handled: answered here, since a write of later records holds the strand until it ends.
+        if (through && min_handled() >= target) return {};
         auto done = std::make_shared<std::promise<bool>>();
         auto result = done->get_future();
         boost::asio::post(strand_, [this, done, target] {
@@ -367,6 +373,7 @@ private:
         l->write = [](void* s, std::span<record> batch) { return static_cast<Member*>(s)->write(batch); };
         l->merge_stats = [](const void* s, sink_stats& out) { detail::merge_sink_stats(*static_cast<const Member*>(s), out); };
         if constexpr (requires(Member& m) { m.interrupt(); }) l->interrupt = [](void* s) { static_cast<Member*>(s)->interrupt(); };
+        if constexpr (requires(Member& m) { m.idle(); }) l->idle = [](void* s) { static_cast<Member*>(s)->idle(); };
         l->name = detail::sink_name<Member>();
         // A plain sink may take up to max_batch_ records at once; a fanout member lags at most batch + backlog
         // behind the others (its batches grow within that).
@@ -393,6 +400,14 @@ private:
             if (ec || aborted_) return;
             resume_exhausted();
             drain();
+            // A sink with work of its own (the postgres sink's spool after an outage) does it when it has nothing
+            // to write, instead of waiting for the next record.
+            for (auto& l : lanes_)
+                if (l->idle && l->batch.empty() && l->backlog.empty() && !l->retry_scheduled && !l->given_up && !stopping_) try {
+                        l->idle(l->sink);
+                    } catch (...) {
+                        // Its next write, or the next tick, tries again.
+                    }
             schedule_tick();
         }));
     }

@@ -57,7 +57,8 @@ struct backend_hooks {
     // in depth and string size (full capture), or the correlation ID and the source members (metrics).
     void (*capture_payload)(void* context, invocation_seed& seed, const void* payload) = nullptr;
     pipeline_stats (*stats)(const void* context) = nullptr;
-    flush_result (*flush)(void* context, std::chrono::milliseconds timeout) = nullptr;
+    // `through`: wait for the ring positions below it only (0: everything pushed so far).
+    flush_result (*flush)(void* context, std::chrono::milliseconds timeout, std::size_t through) = nullptr;
 };
 
 struct recorder_core {
@@ -86,9 +87,21 @@ struct recorder_core {
             dropped_full.fetch_add(1, std::memory_order_relaxed);
             return false;
         }
+        auto& mine = last_push();
+        mine.core = this;
+        mine.end = *ticket + 1;
         if ((*ticket & wake_mask) == 0 && ring.size() >= wake_threshold) [[unlikely]]
             wake();
         return true;
+    }
+    // Where this thread's last accepted entry went (recorder::flush_mine): two stores per push.
+    struct thread_push {
+        const recorder_core* core = nullptr;
+        std::size_t end = 0;  // its ring position + 1
+    };
+    static thread_push& last_push() noexcept {
+        thread_local thread_push p;
+        return p;
     }
     void wake() noexcept {
         if (wake_pending.exchange(true, std::memory_order_acq_rel)) return;
@@ -140,7 +153,16 @@ public:
     // Waits until everything recorded before the call is written by every sink, a batch has failed all its
     // attempts, or `timeout` passes; says what was not written.
     flush_result flush(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-        return core_ ? core_->hooks.flush(core_->hooks.context, timeout) : flush_result{};
+        return core_ ? core_->hooks.flush(core_->hooks.context, timeout, 0) : flush_result{};
+    }
+    // Waits only for what this thread recorded up to its last record, not for what other threads recorded since:
+    // a server acknowledging one delivery once its records are stored. A scope ends after its children (on any
+    // thread), so an invocation's end record, the last one its thread pushes, covers the whole delivery.
+    flush_result flush_mine(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        if (!core_) return {};
+        const auto& mine = detail::recorder_core::last_push();
+        if (mine.core != core_) return {};  // nothing recorded here on this thread
+        return core_->hooks.flush(core_->hooks.context, timeout, mine.end);
     }
     pipeline_stats stats() const { return core_ ? core_->hooks.stats(core_->hooks.context) : pipeline_stats{}; }
     bool enabled() const noexcept { return core_ != nullptr; }
@@ -162,6 +184,7 @@ private:
         seed->event_modules_directory = opts.event_modules_directory;
         seed->explicit_correlation_id = opts.correlation_id;
         seed->explicit_source_job_id = opts.source_job_id;
+        seed->start_context = opts.context;
         return seed;
     }
 };
@@ -183,6 +206,10 @@ public:
     constexpr flush_result flush() const noexcept { return {}; }
     template <class Duration>
     constexpr flush_result flush(Duration) const noexcept {
+        return {};
+    }
+    template <class... Duration>
+    constexpr flush_result flush_mine(Duration...) const noexcept {
         return {};
     }
     pipeline_stats stats() const { return {}; }

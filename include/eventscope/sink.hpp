@@ -1,7 +1,8 @@
 // The sink contract. A sink's `write` is only ever called from the pipeline's own thread, one batch at a time,
 // so a sink needs no locking of its own for writing; the calling (detector) threads never touch a sink.
 // Optional members the pipeline uses when present (pipeline.hpp): `stats()` (its own counters, merged into
-// the observer's stats), `counters()` (named counters), `interrupt()` (cut a write short at shutdown).
+// the observer's stats), `counters()` (named counters), `interrupt()` (cut a write short at shutdown), `idle()`
+// (at each flush tick when the sink has nothing to write, on the pipeline thread: its own pending work).
 #pragma once
 
 #include <concepts>

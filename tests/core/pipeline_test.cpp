@@ -59,6 +59,32 @@ BOOST_AUTO_TEST_CASE(a_sink_that_falls_behind_gets_larger_batches_up_to_the_cap)
     BOOST_TEST(sizes.size() < 1800u / 10u);                             // so fewer writes than fixed batches
 }
 
+// flush_mine waits for this thread's records only (the example service acknowledges a delivery with it): records
+// other threads pushed before the call, stuck in a slow write, do not hold it; flush() waits for those too.
+BOOST_AUTO_TEST_CASE(flush_mine_waits_for_this_threads_records_only) {
+    full_observer obs(fast_config());
+    eventscope::basic_recorder<eventscope::capture::full>& rec = obs;
+    { EVENTSCOPE_INVOCATION(obs, mine, hasura_event(), "mine"); }
+    auto written = [&] { return obs.sink().final_rows("invocations").size(); };
+    for (int i = 0; i < 200 && written() < 1; ++i) std::this_thread::sleep_for(5ms);  // no flush: it is what is tested
+    BOOST_REQUIRE_EQUAL(written(), 1u);
+    obs.sink().set_write_delay(1500ms);
+    std::thread other([&] { EVENTSCOPE_INVOCATION(obs, theirs, hasura_event(), "theirs"); });
+    other.join();
+    auto t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(static_cast<bool>(rec.flush_mine(1000ms)));
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    BOOST_TEST(waited < 500);
+    BOOST_TEST(!rec.flush(100ms));  // the other thread's records are still being written
+    bool elsewhere = false;
+    std::thread nothing_here([&] { elsewhere = static_cast<bool>(rec.flush_mine(10ms)); });
+    nothing_here.join();
+    BOOST_TEST(elsewhere);  // a thread that recorded nothing has nothing to wait for
+    obs.sink().set_write_delay(0ms);
+    BOOST_TEST(static_cast<bool>(rec.flush(5s)));
+    BOOST_TEST(written() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_partial_batch_is_written_after_the_flush_interval) {
     auto cfg = fast_config();
     cfg.flush_interval = 400ms;

@@ -295,4 +295,39 @@ BOOST_AUTO_TEST_CASE(context_data_and_module_path_are_kept) {
     BOOST_TEST(obs.sink().final_rows("event_executions").at(0)["event_module_path"] == "events/orders/shipped.cpp");
 }
 
+// The service tags each invocation with the process that wrote it (examples/detector_service/service_instance.hpp):
+// the running row must already carry the tag (a kill -9 leaves only that row), the final row keeps it, and the
+// scope's own context is added to it; at the metrics level too.
+template <class Observer>
+void start_context_on_both_rows() {
+    Observer obs(fast_config());
+    eventscope::invocation_options opts;
+    opts.context = {{"service_instance", "instance-1"}, {"region", "from-options"}};
+    std::string id;
+    {
+        auto inv = obs.invocation(hasura_event(), "db-orders", opts);
+        id = inv.id().to_string();
+        inv.set_context("region", "eu-west-1");
+        obs.flush();
+        auto rows = obs.sink().rows();
+        BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+        BOOST_TEST(rows[0]["status"] == "running");
+        BOOST_TEST(rows[0]["context_data"] == json({{"service_instance", "instance-1"}, {"region", "from-options"}}));
+    }
+    obs.flush();
+    auto final_row = obs.sink().final_rows("invocations").at(0);
+    BOOST_TEST(final_row["id"] == id);
+    json expected = {{"service_instance", "instance-1"}, {"region", Observer::capture_level == eventscope::capture::full ? "eu-west-1" : "from-options"}};
+    BOOST_TEST(final_row["context_data"] == expected);
+    // Without options nothing is added.
+    { EVENTSCOPE_INVOCATION(obs, plain, hasura_event(), "db-orders"); }
+    obs.flush();
+    BOOST_TEST(obs.sink().final_rows("invocations").at(1)["context_data"].is_null());
+}
+
+BOOST_AUTO_TEST_CASE(start_context_is_on_the_running_and_the_final_row) {
+    start_context_on_both_rows<full_observer>();
+    start_context_on_both_rows<metrics_observer>();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -126,6 +126,54 @@ BOOST_AUTO_TEST_CASE(with_a_spool_every_record_arrives_exactly_once) {
     std::filesystem::remove_all(spool);
 }
 
+// After an outage the spool is replayed at the flush ticks (postgres_sink::idle), not only at the next write:
+// a service that receives nothing more still catches up.
+BOOST_AUTO_TEST_CASE(the_spool_is_replayed_without_new_records) {
+    cluster server(/*crash_safe=*/true);
+    database db_owner(server.url(), "idle_replay");
+    auto cfg = pg_config(db_owner.url());
+    cfg.retry_attempts = 1;
+    auto spool = temp_dir("idle-spool");
+    eventscope::postgres_sink_options o;
+    o.spool_directory = spool;
+    o.connect_timeout = std::chrono::seconds(2);
+    std::vector<std::string> logged;
+    std::mutex log_mutex;
+    o.log = [&](const std::string& line) {
+        std::lock_guard lock(log_mutex);
+        logged.push_back(line);
+    };
+    eventscope::observer<eventscope::options<eventscope::postgres_sink, capture::full>> obs(cfg, {}, cfg, o);
+    const std::string corr = "outage.idle." + eventscope::new_uuid().to_string();
+    eventscope::invocation_options opts;
+    opts.correlation_id = corr;
+    server.kill();
+    {
+        auto inv = obs.invocation(json::object(), "idle_replay", opts);
+        auto ev = inv.event("idle.event");
+        ev.detected(true);
+        for (int i = 0; i < 20; ++i) {
+            auto job = ev.job("idle_job");
+        }
+    }
+    BOOST_TEST_REQUIRE(obs.flush(30s));  // spooled
+    BOOST_TEST_REQUIRE(obs.sink().stats().spool_bytes > 0u);
+    // While the server is down the idle tries fail (and back off); the rows stay in the spool.
+    std::this_thread::sleep_for(2s);
+    BOOST_TEST(obs.sink().stats().spool_bytes > 0u);
+    server.restart();
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (obs.sink().stats().spool_bytes > 0u && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+    BOOST_TEST(obs.sink().stats().spool_bytes == 0u);
+    BOOST_TEST(obs.sink().stats().rows_replayed >= 22u);
+    BOOST_TEST(std::filesystem::is_empty(spool));
+    BOOST_TEST(obs.stats().recorded == obs.stats().written);
+    reader db(db_owner.url());
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 20);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("invocations") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 1);
+    std::filesystem::remove_all(spool);
+}
+
 BOOST_AUTO_TEST_CASE(without_a_spool_the_drop_counter_equals_what_is_missing) {
     cluster server(/*crash_safe=*/true);
     database db_owner(server.url(), "nospool");

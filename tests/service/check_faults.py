@@ -1,276 +1,29 @@
 #!/usr/bin/env python3
 """The example detector service with the PostgreSQL sink, under faults an operator meets: a database stopped
 (pg_ctl stop -m immediate) under steady deliveries, the service killed (-9) during that outage and restarted,
-no spool, bad configuration at start-up. Its own throwaway cluster (scripts/pg-cluster.sh), real sockets.
+rows the killed process left running, two processes on one spool, a spool replayed with no traffic, a chain link
+across a restart, no spool, bad configuration at start-up. Its own throwaway cluster (scripts/pg-cluster.sh),
+real sockets; the shared parts are in harness.py.
 
-  check_faults.py --binary build/examples/detector_service [--payloads examples/payloads]
+  check_faults.py --binary build/examples/detector_service [--payloads examples/payloads] [--only PART]
 
 Reconciles what the service acknowledged with what the database holds: every delivery answered 200 is an
-invocation, final, with children counts that match its child rows, and nothing it acknowledged is left running.
-Prints ok/not ok lines and ends with "N passed, M failed"; exits non-zero on any failure. Runs in about a minute.
+invocation, final, with children counts that match its child rows, and no row is left running.
+Prints ok/not ok lines and ends with "N passed, M failed"; exits non-zero on any failure. Runs in about two minutes.
 """
 import argparse
-import http.client
+import copy
 import json
 import os
-import re
-import signal
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 
-passed = failed = 0
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from harness import (SCHEMA, Cluster, Load, ROOT, check, closed_rows, metric, note, open_rows, postgres_service, psql, reconcile,
+                     run_parts, summary, wait_for)
 
-
-def check(condition, what, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok - {what}", flush=True)
-    else:
-        failed += 1
-        print(f"not ok - {what}" + (f" ({detail})" if detail else ""), flush=True)
-
-
-def note(text):
-    print(f"# {text}", flush=True)
-
-
-class Cluster:
-    def __init__(self, directory):
-        self.dir = directory
-        self.script = os.path.join(ROOT, "scripts", "pg-cluster.sh")
-        # Commits must be durable for a crash (-m immediate) to lose nothing the sink was told is written:
-        # synchronous_commit=off would drop the last ~0.6 s of committed batches. fsync may stay off (the machine
-        # does not crash here, the page cache survives).
-        env = dict(os.environ, EVENTSCOPE_PG_OPTS="-c fsync=off -c full_page_writes=off -c synchronous_commit=on")
-        self.url = subprocess.run(["bash", self.script, "start", directory], check=True, capture_output=True, text=True, env=env).stdout.strip()
-        self.env = env
-        self.base = self.url.rsplit("/", 1)[0]
-
-    def kill(self):  # pg_ctl stop -m immediate
-        subprocess.run(["bash", self.script, "kill", self.dir], check=True, capture_output=True)
-
-    def restart(self):
-        subprocess.run(["bash", self.script, "restart", self.dir], check=True, capture_output=True, env=self.env)
-
-    def remove(self):
-        subprocess.run(["bash", self.script, "remove", self.dir], capture_output=True)
-
-    def database(self, name, schema=True):
-        psql(self.url, f"CREATE DATABASE {name}")
-        url = f"{self.base}/{name}"
-        if schema:
-            subprocess.run(["psql", url, "-qX", "-v", "ON_ERROR_STOP=1", "-f", os.path.join(ROOT, "sql", "schema.sql")],
-                           check=True, capture_output=True)
-        return url
-
-
-def psql(url, sql):
-    out = subprocess.run(["psql", url, "-AtX", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True, text=True).stdout
-    return [line.split("\t") for line in out.splitlines() if line]
-
-
-class Service:
-    """One detector_service process with the postgres sink; stdout+stderr to a log file; cwd = workdir."""
-
-    def __init__(self, binary, workdir, name, db_url, extra=(), expect_start=True):
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        self.log = open(self.log_path, "a")
-        argv = [binary, "--port", "0", "--sink", "postgres", "--db-url", db_url, *extra]
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        self.port = None
-        start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            text = self.log_text()[start:]
-            if "listening on http://127.0.0.1:" in text:
-                self.port = int(text.split("listening on http://127.0.0.1:")[1].split("/")[0])
-                return
-            if self.proc.poll() is not None:
-                if expect_start:
-                    raise RuntimeError(f"service exited: {text}")
-                return
-            time.sleep(0.05)
-        raise RuntimeError("service did not start")
-
-    def request(self, method, target, body=None, timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, target, body)
-            r = c.getresponse()
-            return r.status, r.read().decode("utf-8", "replace")
-        finally:
-            c.close()
-
-    def health(self):
-        status, body = self.request("GET", "/healthz")
-        return status, json.loads(body)
-
-    def metrics(self):
-        status, body = self.request("GET", "/metrics")
-        return parse_prometheus(body) if status == 200 else {}
-
-    def log_text(self):
-        return open(self.log_path, errors="replace").read()
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_prometheus(text):
-    """Text exposition format 0.0.4 -> {(name, frozenset(labels)): value}; raises ValueError on a bad line."""
-    samples, typed = {}, set()
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith("# TYPE "):
-            parts = line.split()
-            if len(parts) != 4 or parts[3] not in ("counter", "gauge", "untyped", "summary", "histogram"):
-                raise ValueError(f"bad TYPE line: {line}")
-            typed.add(parts[2])
-            continue
-        if line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            raise ValueError(f"bad sample line: {line}")
-        if m.group(1) not in typed:
-            raise ValueError(f"sample before its TYPE: {line}")
-        labels = frozenset(LABEL.findall(m.group(3) or ""))
-        samples[(m.group(1), labels)] = float(m.group(4))
-    return samples
-
-
-def metric(samples, name, **labels):
-    """Sum of the samples of `name` whose labels include `labels`."""
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
-
-
-class Load:
-    """Steady deliveries at about `rate` per second from `threads` clients; remembers every invocation answered 200."""
-
-    def __init__(self, service, payload, rate=100, threads=8, source_function="faults"):
-        self.service, self.payload, self.rate, self.threads = service, payload, rate, threads
-        self.target = f"/events/{source_function}"
-        self.acked, self.other, self.errors = [], 0, 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.workers = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
-        for w in self.workers:
-            w.start()
-
-    def run(self):
-        interval = self.threads / self.rate
-        conn, port = None, None
-        next_at = time.time()
-        while not self.stopping.is_set():
-            next_at += interval
-            body = dict(self.payload)
-            body["id"] = str(uuid.uuid4())
-            try:
-                if conn is None or port != self.service.port:
-                    port = self.service.port
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-                conn.request("POST", self.target, json.dumps(body))
-                r = conn.getresponse()
-                text = r.read()
-                with self.lock:
-                    if r.status == 200:
-                        self.acked.append(json.loads(text)["invocation_id"])
-                    else:
-                        self.other += 1
-            except (OSError, http.client.HTTPException, ValueError):
-                with self.lock:
-                    self.errors += 1  # not acknowledged: Hasura would deliver it again
-                conn = None
-                time.sleep(0.05)
-            delay = next_at - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            else:
-                next_at = time.time()
-
-    def stop(self):
-        self.stopping.set()
-        for w in self.workers:
-            w.join(timeout=30)
-
-
-def reconcile(db_url, acked, label, unacked_allowed=0):
-    """Everything acknowledged is in the database, final, with consistent children."""
-    invocations = {r[0]: r[1:] for r in psql(db_url, "SELECT id, status, total_jobs_run, total_jobs_succeeded, total_jobs_failed, "
-                                                     "events_detected_count FROM event_detector_observability.invocations")}
-    jobs = {r[0]: [int(x) for x in r[1:]] for r in psql(db_url, "SELECT invocation_id, count(*), count(*) FILTER (WHERE status = 'completed'), "
-                                                                "count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'running') "
-                                                                "FROM event_detector_observability.job_executions GROUP BY 1")}
-    events = {r[0]: [int(x) for x in r[1:]] for r in psql(db_url, "SELECT invocation_id, count(*) FILTER (WHERE detected), "
-                                                                  "count(*) FILTER (WHERE status IN ('detecting', 'handling')) "
-                                                                  "FROM event_detector_observability.event_executions GROUP BY 1")}
-    missing = [i for i in acked if i not in invocations]
-    check(acked and not missing, f"{label}: every delivery answered 200 is an invocation in the database ({len(acked)} acknowledged)",
-          f"{len(missing)} missing, e.g. {missing[:3]}")
-    extra = set(invocations) - set(acked)
-    check(len(extra) <= unacked_allowed, f"{label}: no invocation the service did not acknowledge, beyond those cut short ({len(extra)} <= {unacked_allowed})")
-    open_rows = [i for i in acked if i in invocations and invocations[i][0] == "running"]
-    open_rows += [i for i in acked if jobs.get(i, [0, 0, 0, 0])[3] or events.get(i, [0, 0])[1]]
-    check(not open_rows, f"{label}: nothing acknowledged is left running/detecting/handling", f"{len(open_rows)} e.g. {open_rows[:3]}")
-    wrong = []
-    for i in acked:
-        if i not in invocations:
-            continue
-        _, run, ok, bad, detected = invocations[i]
-        j = jobs.get(i, [0, 0, 0, 0])
-        e = events.get(i, [0, 0])
-        if [int(run or 0), int(ok or 0), int(bad or 0)] != j[:3] or int(detected or 0) != e[0]:
-            wrong.append((i, (run, ok, bad, detected), j[:3], e[0]))
-    check(not wrong, f"{label}: children counts agree with the child rows for every acknowledged invocation", f"{len(wrong)} e.g. {wrong[:2]}")
-    jobs_total = sum(j[0] for i, j in jobs.items() if i in set(acked))
-    note(f"{label}: {len(acked)} invocations, {jobs_total} job rows reconciled")
-
-
-def open_rows(db_url):
-    """Rows still running/detecting/handling, per table."""
-    q = ("SELECT (SELECT count(*) FROM event_detector_observability.invocations WHERE status = 'running'), "
-         "(SELECT count(*) FROM event_detector_observability.event_executions WHERE status IN ('detecting', 'handling')), "
-         "(SELECT count(*) FROM event_detector_observability.job_executions WHERE status = 'running')")
-    return [int(x) for x in psql(db_url, q)[0]]
-
-
-def closed_rows(db_url):
-    q = ("SELECT (SELECT count(*) FROM event_detector_observability.invocations WHERE error_type = 'records_lost'), "
-         "(SELECT count(*) FROM event_detector_observability.job_executions WHERE error_type = 'records_lost')")
-    return [int(x) for x in psql(db_url, q)[0]]
-
-
-def wait_for(predicate, timeout, step=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+Service = postgres_service
 
 
 def outage_with_spool(binary, payload, cluster, workdir):
@@ -330,15 +83,164 @@ def kill_during_outage(binary, payload, cluster, workdir):
     check(back, "the restarted service replays the dead one's spool and writes again", str(svc2.health()))
     time.sleep(1)
     load.stop()
-    # Known gap: deliveries in progress at the kill (never answered, so Hasura delivers them again) leave their
-    # rows open; nothing marks them as the dead process's yet.
-    note(f"kill -9: rows left open by the deliveries cut short (invocations, events, jobs): {open_rows(db)}")
+    # Deliveries in progress at the kill were never answered (Hasura delivers them again); the rows they left
+    # running are the dead instance's, closed as failed once its spool is replayed.
+    closed = wait_for(lambda: open_rows(db) == [0, 0, 0], 20, step=0.5)
+    check(closed, "after the restart no row is left running (the dead instance's unfinished deliveries are closed)", f"open {open_rows(db)}")
+    n_closed = closed_rows(db, "process_ended")
     m = svc2.metrics()
     svc2.stop()
     note(f"kill -9: {before} acknowledged before the kill, {len(load.acked)} in all; {load.errors} requests cut short; "
-         f"replayed by the new process {metric(m, 'eventscope_records_replayed_total'):.0f}")
-    # Deliveries in progress at the kill were never answered; their rows may exist (not acknowledged).
+         f"replayed by the new process {metric(m, 'eventscope_records_replayed_total'):.0f}; closed as process_ended "
+         f"(invocations, jobs) {n_closed}")
     reconcile(db, load.acked, "kill -9 during outage", unacked_allowed=load.errors + load.threads)
+
+
+def instance_id(spool):
+    return json.load(open(os.path.join(spool, "detector_service.instance")))["instance"]
+
+
+def fake_running_rows(db, instance, label):
+    """A running invocation tagged with `instance`, with a detecting event and a running job: what a delivery cut
+    short leaves. Returns the invocation id."""
+    inv, ev, job = (str(uuid.uuid4()) for _ in range(3))
+    context = json.dumps({"service_instance": instance})
+    psql(db, f"INSERT INTO {SCHEMA}.invocations (id, created_at, updated_at, correlation_id, source_function, source_system, "
+             f"source_event_payload, status, context_data) VALUES ('{inv}', now(), now(), '{label}', 'faults', 'hasura', '{{}}', "
+             f"'running', '{context}')")
+    psql(db, f"INSERT INTO {SCHEMA}.event_executions (id, created_at, updated_at, invocation_id, correlation_id, event_name, status) "
+             f"VALUES ('{ev}', now(), now(), '{inv}', '{label}', 'fake.event', 'detecting')")
+    psql(db, f"INSERT INTO {SCHEMA}.job_executions (id, created_at, updated_at, invocation_id, event_execution_id, correlation_id, "
+             f"job_name, status) VALUES ('{job}', now(), now(), '{inv}', '{ev}', '{label}', 'fake_job', 'running')")
+    return inv
+
+
+def ended_instance_rows_are_closed(binary, payload, cluster, workdir):
+    """Two services share one database, each with its own spool. One is killed (-9) under load and restarted:
+    the rows its dead instance left running are closed as failed (process_ended, naming it), the live
+    instance's rows and untagged rows are not touched."""
+    db = cluster.database("instances")
+    spool_a, spool_b = os.path.join(workdir, "instances-a"), os.path.join(workdir, "instances-b")
+    a = Service(binary, workdir, "instances-a", db, ["--spool-dir", spool_a])
+    b = Service(binary, workdir, "instances-b", db, ["--spool-dir", spool_b])
+    dead, live = instance_id(spool_a), instance_id(spool_b)
+    check(dead != live, "each process has its own instance ID in its spool directory", f"{dead} {live}")
+    status, body = a.request("POST", "/events/faults", json.dumps(payload))
+    tagged = psql(db, f"SELECT context_data->>'service_instance' FROM {SCHEMA}.invocations WHERE id = '{json.loads(body)['invocation_id']}'")
+    check(status == 200 and tagged == [[dead]], "an invocation row carries the instance that wrote it (context_data.service_instance)", f"{tagged}")
+    # A delivery cut short leaves a running invocation whose start record is in the database: made here by hand
+    # so that the check does not depend on where the kill lands; real ones are made by the load below.
+    cut_short = fake_running_rows(db, dead, "cut-short")
+    of_live = fake_running_rows(db, live, "live-instance")
+    untagged = fake_running_rows(db, "", "untagged")
+    load = Load(a, payload, rate=100)
+    time.sleep(2)
+    a.kill9()
+    load.stop()
+    a2 = Service(binary, workdir, "instances-a", db, ["--spool-dir", spool_a])
+    log_line = "jobs it left running"
+    closed = wait_for(lambda: log_line in a2.log_text(), 20, step=0.5)
+    check(closed and f"previous instance {dead}" in a2.log_text() and "WITHOUT STOPPING" in a2.log_text(),
+          "the restarted service names the previous instance, says it ended without stopping, and logs what it closed",
+          a2.log_text()[-500:])
+    row = psql(db, f"SELECT status, error_type, error_message FROM {SCHEMA}.invocations WHERE id = '{cut_short}'")[0]
+    children = psql(db, f"SELECT (SELECT string_agg(status, ',') FROM {SCHEMA}.event_executions WHERE invocation_id = '{cut_short}'), "
+                        f"(SELECT string_agg(status || ':' || error_type, ',') FROM {SCHEMA}.job_executions WHERE invocation_id = '{cut_short}')")[0]
+    check(row[0] == "failed" and row[1] == "process_ended" and dead in row[2] and "kill -9" in row[2],
+          "a running invocation of the dead instance is closed as failed, error_type process_ended, naming the instance", f"{row}")
+    check(children == ["failed", "failed:process_ended"], "its running event and job are closed too", f"{children}")
+    still = psql(db, f"SELECT id, status FROM {SCHEMA}.invocations WHERE id IN ('{of_live}', '{untagged}') ORDER BY id")
+    check([r[1] for r in still] == ["running", "running"], "rows of the other live instance, and untagged rows, stay as they are", f"{still}")
+    left = psql(db, f"SELECT count(*) FROM {SCHEMA}.invocations WHERE status = 'running' AND context_data->>'service_instance' = '{dead}'")
+    check(left == [["0"]], "no row of the dead instance is left running", f"{left}")
+    state = json.load(open(os.path.join(spool_a, "detector_service.instance")))
+    check(state["instance"] == instance_id(spool_a) != dead and state["ended"] == [],
+          "the instance file names the new process and no instance is left to close", f"{state}")
+    a2.stop()
+    b.stop()
+    # A clean stop is recorded: the next start has nothing to report.
+    a3 = Service(binary, workdir, "instances-a3", db, ["--spool-dir", spool_a])
+    time.sleep(2.5)
+    a3.stop()
+    check("WITHOUT STOPPING" not in a3.log_text(), "after a clean stop the next start reports no ended instance", a3.log_text()[-300:])
+    note(f"instances: {len(load.acked)} acknowledged before the kill, closed as process_ended (invocations, jobs) "
+         f"{closed_rows(db, 'process_ended')}")
+
+
+def one_process_per_spool(binary, payload, cluster, workdir):
+    """A second process on a spool directory in use refuses to start, naming the first (even with
+    --start-degraded: both would replay the same files); once the first stops, it starts."""
+    db = cluster.database("onespool")
+    spool = os.path.join(workdir, "shared-spool")
+    first = Service(binary, workdir, "first", db, ["--spool-dir", spool])
+    for extra in ([], ["--start-degraded"]):
+        t0 = time.time()
+        second = Service(binary, workdir, "second", db, ["--spool-dir", spool, *extra], expect_start=False)
+        code = second.proc.wait(timeout=20)
+        second.log.close()
+        text = second.log_text().split("cannot start:")[-1][:400]
+        check(code != 0 and second.port is None and "in use by another detector_service" in text and f"pid {first.proc.pid}" in text,
+              f"a second process on the same spool {' '.join(extra) or 'without flags'} exits in {time.time() - t0:.1f} s naming the first's pid",
+              f"exit {code}: {text}")
+    status, _ = first.request("POST", "/events/faults", json.dumps(payload))
+    check(status == 200, "the first process is unaffected", f"{status}")
+    first.stop()
+    third = Service(binary, workdir, "third", db, ["--spool-dir", spool])
+    check(third.port is not None, "after the first stops, another process takes the spool")
+    third.stop()
+
+
+def replay_without_traffic(binary, payload, cluster, workdir):
+    """After an outage the spool is replayed although no delivery arrives: /healthz goes back to ok by itself."""
+    db = cluster.database("idle")
+    svc = Service(binary, workdir, "idle", db, ["--spool-dir", os.path.join(workdir, "idle-spool")])
+    cluster.kill()
+    load = Load(svc, payload, rate=50, threads=4)
+    spooling = wait_for(lambda: svc.health()[1].get("records") == "spooling", 10)
+    time.sleep(1)
+    load.stop()
+    cluster.restart()
+    t0 = time.time()
+    ok = wait_for(lambda: svc.health()[1].get("status") == "ok", 30, step=0.5)
+    took = time.time() - t0
+    m = svc.metrics()
+    check(spooling and ok and metric(m, "eventscope_sink_spool_bytes") == 0,
+          f"with no delivery after the outage, the spool is replayed and /healthz says ok again ({took:.1f} s)",
+          f"spooling seen {spooling}, health {svc.health()}, spool bytes {metric(m, 'eventscope_sink_spool_bytes')}")
+    svc.stop()
+    reconcile(db, load.acked, "replay without traffic")
+
+
+def chain_link_across_restart(binary, payload, cluster, workdir):
+    """A chain link (an invocation caused by a job's database write: source_job_id, from the tracking token the
+    job wrote) whose parent job is not in the database yet, both spooled during an outage, then kill -9 and a
+    restart: the link and its parent arrive."""
+    db = cluster.database("chain")
+    spool = os.path.join(workdir, "chain-spool")
+    svc = Service(binary, workdir, "chain", db, ["--spool-dir", spool])
+    cluster.kill()
+    parent = copy.deepcopy(payload)
+    parent["id"] = str(uuid.uuid4())
+    status, body = svc.request("POST", "/events/chain-parent", json.dumps(parent))
+    reply = json.loads(body)
+    job_id, correlation = reply["jobs"][0]["job_id"], reply["correlation_id"]
+    child = copy.deepcopy(payload)
+    child["id"] = str(uuid.uuid4())
+    child["event"]["data"]["new"]["updated_by"] = f"db-orders|{correlation}|{job_id}"
+    status2, body2 = svc.request("POST", "/events/chain-child", json.dumps(child))
+    child_reply = json.loads(body2)
+    check(status == 200 and status2 == 200 and child_reply["source_job_id"] == job_id,
+          "during an outage a chain link is acknowledged, naming its parent job", f"{status} {status2} {child_reply.get('source_job_id')} {job_id}")
+    svc.kill9()
+    svc2 = Service(binary, workdir, "chain", db, ["--spool-dir", spool])
+    cluster.restart()
+    arrived = wait_for(lambda: psql(db, f"SELECT count(*) FROM {SCHEMA}.invocations WHERE id = '{child_reply['invocation_id']}'") == [["1"]], 20, step=0.5)
+    link = psql(db, f"SELECT j.id, i.correlation_id, i.status FROM {SCHEMA}.invocations i JOIN {SCHEMA}.job_executions j ON j.id = i.source_job_id "
+                    f"WHERE i.id = '{child_reply['invocation_id']}'")
+    check(arrived and link == [[job_id, correlation, "completed"]],
+          "after kill -9 and a restart the child invocation is in the database, linked to its parent job, same correlation ID",
+          f"arrived {arrived}, {link}")
+    svc2.stop()
 
 
 def no_spool_is_loud(binary, payload, cluster, workdir):
@@ -364,7 +266,7 @@ def no_spool_is_loud(binary, payload, cluster, workdir):
     closed = writing and wait_for(lambda: open_rows(db) == [0, 0, 0], 20, step=0.5)
     check(closed, "after the outage, rows whose final records were dropped are closed as failed, none left running",
           f"writing {writing}, open {open_rows(db)}")
-    n_closed = closed_rows(db)
+    n_closed = closed_rows(db, "records_lost")
     check(sum(n_closed) > 0 and "closed as failed" in svc.log_text(), "the closed rows carry the reason (error_type records_lost) and are logged",
           f"{n_closed}")
     svc.stop()
@@ -430,6 +332,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--payloads", default=os.path.join(ROOT, "examples", "payloads"))
+    ap.add_argument("--only", help="run only the parts whose names contain this")
     args = ap.parse_args()
     args.binary = os.path.abspath(args.binary)  # the service runs in the test's working directory
     if "postgres" not in subprocess.run([args.binary, "--help"], capture_output=True, text=True).stdout.split("sinks in this build:")[-1]:
@@ -439,25 +342,16 @@ def main():
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="eventscope-faults.") as workdir:
         cluster = Cluster(os.path.join(workdir, "pg"))
+        parts = [outage_with_spool, kill_during_outage, ended_instance_rows_are_closed, one_process_per_spool, replay_without_traffic,
+                 chain_link_across_restart, no_spool_is_loud, unusable_spool]
         try:
-            for part in (lambda: outage_with_spool(args.binary, payload, cluster, workdir),
-                         lambda: kill_during_outage(args.binary, payload, cluster, workdir),
-                         lambda: no_spool_is_loud(args.binary, payload, cluster, workdir),
-                         lambda: unusable_spool(args.binary, payload, cluster, workdir),
-                         lambda: bad_configuration(args.binary, cluster, workdir)):
-                try:
-                    part()
-                except Exception as e:  # a crashed part is a failure, and the others still run
-                    check(False, "test part completed", repr(e))
-                    try:
-                        cluster.restart()
-                    except subprocess.CalledProcessError:
-                        pass
+            run_parts([(lambda p=p: p(args.binary, payload, cluster, workdir)) for p in parts if not args.only or args.only in p.__name__]
+                      + ([lambda: bad_configuration(args.binary, cluster, workdir)] if not args.only or args.only in "bad_configuration" else []),
+                      on_crash=cluster.restart_quietly)
         finally:
             cluster.remove()
     note(f"fault checks took {time.time() - started:.0f} s")
-    print(f"{passed} passed, {failed} failed")
-    raise SystemExit(0 if failed == 0 else 1)
+    raise SystemExit(summary())
 
 
 if __name__ == "__main__":

@@ -13,91 +13,26 @@ import copy
 import http.client
 import json
 import os
-import resource
-import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 
-passed = failed = 0
+import harness
+from harness import check, read_json_lines, run_parts, summary
 
 
-def check(condition, what, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok - {what}")
-    else:
-        failed += 1
-        print(f"not ok - {what}" + (f" ({detail})" if detail else ""))
-
-
-class Service:
-    """One detector_service process writing JSON lines to a file; stdout+stderr to a log file."""
+class Service(harness.Service):
+    """One detector_service process writing JSON lines to <workdir>/<name>.jsonl."""
 
     def __init__(self, binary, workdir, name, extra=(), nofile=None):
         self.records = os.path.join(workdir, f"{name}.jsonl")
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        self.log = open(self.log_path, "w")
-        argv = [binary, "--port", "0", "--out", self.records, *extra]
-        def limit_descriptors():
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     preexec_fn=limit_descriptors if nofile is not None else None)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            text = open(self.log_path).read()
-            if "listening on http://127.0.0.1:" in text:
-                self.port = int(text.split("listening on http://127.0.0.1:")[1].split("/")[0])
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"service exited: {text}")
-            time.sleep(0.05)
-        raise RuntimeError("service did not start")
-
-    def request(self, method, target, body=None, timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, target, body)
-            r = c.getresponse()
-            return r.status, r.read().decode("utf-8", "replace")
-        finally:
-            c.close()
-
-    def cpu_seconds(self):
-        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_kb(self):
-        for line in open(f"/proc/{self.proc.pid}/status"):
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
-        return 0
-
-    def log_text(self):
-        return open(self.log_path, errors="replace").read()
+        super().__init__(binary, workdir, name, ["--out", self.records, *extra], nofile=nofile)
 
     def stop(self):
         """SIGTERM, then the records it flushed on the way out."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        rows = []
-        if os.path.exists(self.records):
-            for line in open(self.records, errors="replace"):
-                try:
-                    rows.append(json.loads(line))
-                except ValueError:
-                    pass
-        return rows
+        super().stop(timeout=30)
+        return read_json_lines(self.records)
 
 
 def delivery_limits(binary, payloads, workdir):
@@ -305,19 +240,14 @@ def main():
     ap.add_argument("--binary", required=True)
     ap.add_argument("--payloads", default=os.path.join(os.path.dirname(__file__), "..", "..", "examples", "payloads"))
     args = ap.parse_args()
+    args.binary = os.path.abspath(args.binary)  # the service runs in the test's working directory
     with tempfile.TemporaryDirectory(prefix="eventscope-service-test.") as workdir:
-        for part in (lambda: delivery_limits(args.binary, args.payloads, workdir),
-                     lambda: out_of_descriptors(args.binary, workdir),
-                     lambda: connection_cap(args.binary, workdir),
-                     lambda: flat_memory(args.binary, args.payloads, workdir),
-                     lambda: payload_notes_and_metrics(args.binary, args.payloads, workdir)):
-            try:
-                part()
-            except Exception as e:  # a crashed part is a failure, and the others still run
-                check(False, "test part completed", repr(e))
-    print(f"{passed} passed, {failed} failed")
-    raise SystemExit(0 if failed == 0 else 1)
-
+        run_parts([lambda: delivery_limits(args.binary, args.payloads, workdir),
+                   lambda: out_of_descriptors(args.binary, workdir),
+                   lambda: connection_cap(args.binary, workdir),
+                   lambda: flat_memory(args.binary, args.payloads, workdir),
+                   lambda: payload_notes_and_metrics(args.binary, args.payloads, workdir)])
+    raise SystemExit(summary())
 
 if __name__ == "__main__":
     main()

@@ -277,6 +277,12 @@ public:
                     r.info = build_info(*seed, cfg_, correlation_);
                     count(*r.info);
                 }
+                // The caller's start context (invocation_options::context) on both rows: the running row must
+                // already say who wrote it, and the final row would otherwise erase it.
+                if (seed && !seed->start_context.empty()) {
+                    r.context_data = std::make_unique<nlohmann::json>(nlohmann::json::object());
+                    for (const auto& [key, value] : seed->start_context) (*r.context_data)[key] = value;
+                }
                 if (e.kind == entry_kind::invocation_start) {
                     invocations_.opened(e.id, r.info);
                 } else {
@@ -292,9 +298,8 @@ public:
                     if (owned) {
                         r.error = to_error(std::move(owned->error));
                         if (!owned->context.empty()) {
-                            auto context = std::make_unique<nlohmann::json>(nlohmann::json::object());
-                            for (auto& [key, value] : owned->context) (*context)[key] = std::move(*static_cast<nlohmann::json*>(value.get()));
-                            r.context_data = std::move(context);
+                            if (!r.context_data) r.context_data = std::make_unique<nlohmann::json>(nlohmann::json::object());
+                            for (auto& [key, value] : owned->context) (*r.context_data)[key] = std::move(*static_cast<nlohmann::json*>(value.get()));
                         }
                     }
                     if (r.info && !r.info->payload_errors.empty() && !r.error && cfg_full_) {

@@ -369,6 +369,7 @@ struct invocation_seed {
     std::string event_modules_directory;
     std::string explicit_correlation_id;
     std::optional<uuid> explicit_source_job_id;
+    std::vector<std::pair<std::string, std::string>> start_context;  // invocation_options::context
 
     // Resolved.
     std::string correlation_id;

@@ -24,6 +24,21 @@ struct not_a_std_exception {
     int code;
 };
 
+// One invocation with a detected event whose job "charge" is left by what `raise` throws; `handle` runs in
+// the catch block, outside the job's scope.
+template <class Observer, class Raise, class Handle>
+void job_left_by_exception(Observer& obs, Raise&& raise, Handle&& handle) {
+    EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
+    EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
+    ev.detected(true);
+    try {
+        EVENTSCOPE_JOB(ev, job, "charge");
+        raise();
+    } catch (...) {
+        handle();
+    }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(catch_site)
@@ -79,17 +94,7 @@ BOOST_AUTO_TEST_CASE(caught_e_outside_every_scope_describes_the_invocation_too) 
 
 BOOST_AUTO_TEST_CASE(an_exception_of_any_type_is_named) {
     test_support::full_observer obs(test_support::fast_config());
-    {
-        EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
-        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
-        ev.detected(true);
-        try {
-            EVENTSCOPE_JOB(ev, job, "charge");
-            throw not_a_std_exception{7};
-        } catch (...) {
-            eventscope::caught();
-        }
-    }
+    job_left_by_exception(obs, [] { throw not_a_std_exception{7}; }, [] { eventscope::caught(); });
     BOOST_REQUIRE(obs.flush());
     auto job = job_row(obs);
     BOOST_TEST(job["error_type"].get<std::string>().find("not_a_std_exception") != std::string::npos);
@@ -119,16 +124,7 @@ BOOST_AUTO_TEST_CASE(without_a_report_the_row_is_written_after_the_wait_and_says
     auto cfg = test_support::fast_config();
     cfg.flush_interval = 10s;  // only the wait's own timer can let the row go
     test_support::full_observer obs(cfg);
-    {
-        EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
-        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
-        ev.detected(true);
-        try {
-            EVENTSCOPE_JOB(ev, job, "charge");
-            throw std::runtime_error("swallowed");
-        } catch (...) {
-        }
-    }
+    job_left_by_exception(obs, [] { throw std::runtime_error("swallowed"); }, [] {});
     auto started = std::chrono::steady_clock::now();
     BOOST_REQUIRE(obs.flush(5s));
     BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
@@ -166,17 +162,7 @@ BOOST_AUTO_TEST_CASE(with_the_wait_off_nothing_is_held) {
     auto cfg = test_support::fast_config();
     cfg.exception_cause_wait = 0ms;
     test_support::full_observer obs(cfg);
-    {
-        EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
-        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
-        ev.detected(true);
-        try {
-            EVENTSCOPE_JOB(ev, job, "charge");
-            throw std::runtime_error("boom");
-        } catch (...) {
-            eventscope::caught();
-        }
-    }
+    job_left_by_exception(obs, [] { throw std::runtime_error("boom"); }, [] { eventscope::caught(); });
     BOOST_REQUIRE(obs.flush());
     BOOST_TEST(job_row(obs)["error_type"] == "unknown exception");
     BOOST_TEST(eventscope::detail::thread_unwound().count == 0u);  // never noted
@@ -230,17 +216,7 @@ BOOST_AUTO_TEST_CASE(a_report_after_the_observer_is_gone_is_harmless) {
 BOOST_AUTO_TEST_CASE(every_sink_of_a_fanout_gets_the_cause) {
     using two = eventscope::observer<eventscope::options<eventscope::fanout<eventscope::memory_sink, eventscope::memory_sink>, eventscope::capture::full, 4096>>;
     two obs(test_support::fast_config());
-    {
-        EVENTSCOPE_INVOCATION(obs, inv, test_support::hasura_event(), "db-orders");
-        EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
-        ev.detected(true);
-        try {
-            EVENTSCOPE_JOB(ev, job, "charge");
-            throw std::overflow_error("too much");
-        } catch (...) {
-            eventscope::caught();
-        }
-    }
+    job_left_by_exception(obs, [] { throw std::overflow_error("too much"); }, [] { eventscope::caught(); });
     BOOST_REQUIRE(obs.flush());
     for (auto* sink : {&obs.sink().get<0>(), &obs.sink().get<1>()})
         BOOST_TEST(sink->final_rows("job_executions").at(0)["error_type"] == "std::overflow_error");

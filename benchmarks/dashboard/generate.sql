@@ -17,15 +17,25 @@ SELECT to_regproc('create_partitions') IS NOT NULL AS partitioned \gset
 SELECT create_partitions(7, ((now() - interval '31 days') AT TIME ZONE 'UTC')::date);
 \endif
 
+-- 004: the invocation's child names, as the sink writes them (sorted, distinct): its two events and its 5 jobs
+SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'invocations'
+               AND column_name = 'child_names') AS named \gset
+\if :named
+\set names_col ', child_names'
+\set names_val ', jsonb_build_object(''events'', jsonb_build_array(''orders.cancelled'', ''orders.shipped''), ''jobs'', (SELECT jsonb_agg(DISTINCT (''job-'' || ((g + k) % 20)) COLLATE "C" ORDER BY (''job-'' || ((g + k) % 20)) COLLATE "C") FROM generate_series(1, 5) k))'
+\else
+\set names_col ''
+\set names_val ''
+\endif
 -- invocation g at t0 + g/n * 30 days; uuid of (ms, tag, row number)
 INSERT INTO invocations (id, created_at, updated_at, correlation_id, correlation_source, source_function, source_table,
   source_operation, source_system, source_event_id, source_event_time, source_user_email, source_user_role, total_duration_ms,
-  events_detected_count, total_jobs_run, total_jobs_succeeded, total_jobs_failed, auto_load_modules, event_modules_directory, status)
+  events_detected_count, total_jobs_run, total_jobs_succeeded, total_jobs_failed, auto_load_modules, event_modules_directory, status :names_col)
 SELECT (lpad(to_hex(ms), 12, '0') || '7001' || lpad(to_hex(g), 16, '0'))::uuid, t, t + interval '80 ms',
   CASE WHEN g % 3 = 0 THEN 'user' || (g % 997) || '@example.com' ELSE 'orders-service.' || md5(g::text)::uuid END,
   CASE WHEN g % 3 = 0 THEN 'updated_by' ELSE 'generated' END, 'fn-' || (g % 7), 'orders',
   'UPDATE', 'hasura', md5('e' || g)::uuid, t - interval '5 ms', 'user' || (g % 997) || '@example.com', 'user', 20 + g % 200, 1, 5,
-  5 - (g % 50 = 0)::int, (g % 50 = 0)::int, true, './events', CASE WHEN g % 50 = 0 THEN 'failed' ELSE 'completed' END
+  5 - (g % 50 = 0)::int, (g % 50 = 0)::int, true, './events', CASE WHEN g % 50 = 0 THEN 'failed' ELSE 'completed' END :names_val
 FROM (SELECT g, ms, to_timestamp(ms / 1000.0) AS t
       FROM (SELECT g, :t0 + (g * (:span_ms / :n::float8))::bigint AS ms FROM generate_series(1, :n) g) a) s;
 

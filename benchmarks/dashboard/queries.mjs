@@ -77,11 +77,26 @@ for (const hours of hoursList) {
   Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
     minDuration: th.job_rollup.length ? Math.min(...th.job_rollup.map((r) => Number(r.duration_max))) : 0 });
   v.InvocationsList.orderBy = [{ created_at: 'desc' }, { id: 'desc' }];
+  const byDuration = [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }];
+  const childNames = (event, job) => ({ _or: [{ child_names: { _contains: { events: [event], jobs: [job] } } },
+    { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: event } } }, { job_executions: { job_name: { _eq: job } } }] }] });
   const extra = {
+    // As the app sends it (dashboard/src/lib/filters.ts): the names on the invocation row, the child tables only
+    // where they are NULL (migration 004).
     'InvocationsList[event+job filter, by duration]': [queries.InvocationsList, {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name), { status: { _eq: 'failed' } }] },
+      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
+    'InvocationsList[event+job filter, any status, by duration]': [queries.InvocationsList, {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name)] },
+      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
+    'InvocationsList[event+job filter, any status, newest first]': [queries.InvocationsList, {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name)] },
+      orderBy: [{ created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0, countLimit: 10001 }],
+    // The same filter as relationship conditions only (what the app sent before migration 004), for comparison.
+    'InvocationsList[event+job filter, by duration, relationship form]': [queries.InvocationsList, {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
-      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0, countLimit: 10001 }],
+      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
     SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
     SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
     SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],

@@ -130,6 +130,7 @@ try {
 
   let withJobs;
   await check('invocations: total and filters match SQL', async () => {
+    let jobChecked = '';
     await page.goto(`${BASE}/invocations?${rangeQs}`);
     const total = await one(`SELECT count(*)::int AS n FROM ${T('invocations')} WHERE ${inRange}`, R);
     await page.getByTestId('invocations-total').waitFor();
@@ -153,12 +154,26 @@ try {
       await box.fill(ev.event_name);
       await box.press('Enter');
       await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [e2.n]);
+      // Event and job together: the app tests the rows' child_names (migration 004), SQL the raw child rows.
+      const job = await one(
+        `SELECT j.job_name, count(DISTINCT i.id)::int AS n FROM ${T('invocations')} i JOIN ${T('job_executions')} j ON j.invocation_id = i.id
+         WHERE i.created_at >= $1 AND i.created_at < $2 AND EXISTS (SELECT 1 FROM ${T('event_executions')} e WHERE e.invocation_id = i.id AND e.event_name = $3)
+         GROUP BY 1 ORDER BY 2, 1 LIMIT 1`, [...R, ev.event_name]);
+      const unnamed = await one(`SELECT count(*)::int AS n FROM ${T('invocations')} WHERE ${inRange} AND status <> 'running' AND child_names IS NULL`, R);
+      expectEq(unnamed.n, 0, 'finished invocations without child_names (the sink writes them)');
+      if (job) {
+        jobChecked = `${job.job_name} (${job.n})`;
+        const jobBox = page.getByLabel('Job name');
+        await jobBox.fill(job.job_name);
+        await jobBox.press('Enter');
+        await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [job.n]);
+      }
       await page.getByRole('button', { name: 'Clear filters' }).click();
       await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [total.n]);
     }
     await shot('invocations');
     withJobs = await one(`SELECT id, total_jobs_run FROM ${T('invocations')} WHERE ${inRange} ORDER BY total_jobs_run DESC NULLS LAST, created_at DESC, id ASC LIMIT 1`, R);
-    return `${total.n} rows, ${failed.n} failed${ev ? `, ${ev.event_name}` : ''}`;
+    return `${total.n} rows, ${failed.n} failed${ev ? `, ${ev.event_name}` : ''}${jobChecked ? ` + ${jobChecked}` : ''}`;
   });
 
   await check('clicking an invocation opens its detail and its flow diagram', async () => {

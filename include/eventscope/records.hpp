@@ -51,6 +51,14 @@ struct invocation_info {
 };
 using invocation_info_ptr = std::shared_ptr<const invocation_info>;
 
+// The names of an invocation's event executions and of its jobs, each distinct and in byte order. The pipeline
+// gathers them from the child records it converts before the invocation's final record (the children its
+// totals count) and puts them on that record, so that "invocations with event X and job Y" is a test of one row
+// (sql/README.md, "Child names"). Absent (SQL NULL) when they are not known.
+struct child_names {
+    std::vector<std::string> events, jobs;
+};
+
 // Times: producers store clock ticks; the pipeline rewrites them to Unix nanoseconds (`stamped`) before any
 // sink sees the record. An end time of 0 means "still running".
 struct invocation_record {
@@ -61,6 +69,7 @@ struct invocation_record {
     std::int32_t events_detected_count = 0, total_jobs_run = 0, total_jobs_succeeded = 0, total_jobs_failed = 0;
     std::unique_ptr<error_info> error;
     std::unique_ptr<nlohmann::json> context_data;
+    std::shared_ptr<const child_names> children;  // final rows only
     bool stamped = false;
 };
 

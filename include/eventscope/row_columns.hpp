@@ -151,6 +151,11 @@ void changed_columns(W& w, const nlohmann::json& payload) {
     }
     w.json(out);
 }
+template <class W>
+void child_names(W& w, const std::shared_ptr<const eventscope::child_names>& names) {
+    if (!names) return w.null();
+    w.json(nlohmann::json{{"events", names->events}, {"jobs", names->jobs}});
+}
 inline const invocation_info& info_of(const invocation_info_ptr& p) {
     static const invocation_info none;
     return p ? *p : none;
@@ -238,7 +243,11 @@ struct table<invocation_record> {
         // The columns an UPDATE changed (migration 003; the SQL function payload_changed_columns() is the same
         // rule): derived from the stored payload, for "column X changed" filters.
         db_only_col("changed_columns", sql_type::jsonb,
-                    [](const R& r, auto& w) { value::changed_columns(w, value::info_of(r.info).source_event_payload); }));
+                    [](const R& r, auto& w) { value::changed_columns(w, value::info_of(r.info).source_event_payload); }),
+        // The names of its event executions and jobs (migration 004; the SQL function invocation_child_names()
+        // is the same rule): "invocations with event X and job Y" tests this one row. NULL while running and
+        // whenever the pipeline did not see the invocation open.
+        db_only_col("child_names", sql_type::jsonb, [](const R& r, auto& w) { value::child_names(w, r.children); }));
 };
 
 template <>

@@ -1,6 +1,7 @@
 // Rollups (sql/migrations/002_scale.up.sql) equal the raw rows after real writes through the sink: a normal run,
 // concurrent writers on the same hours and names, a batch replayed by a sink that never saw it, rows written
-// running and completed later, and the C++ status ranks equal the SQL ones. (Spool replays: outage_test.cpp;
+// running and completed later, and the C++ status ranks equal the SQL ones. check_rollups() also compares each
+// invocation's child_names with its child rows. (Spool replays: outage_test.cpp;
 // retention drops and migrations: tests/sql/run.sh.)
 #include <boost/test/unit_test.hpp>
 
@@ -81,6 +82,10 @@ BOOST_AUTO_TEST_CASE(rollups_equal_the_raw_rows_after_a_run_through_the_pipeline
                db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name LIKE 'rollup_job_%' AND status <> 'running'"));
     // dashboard_stats (the view) reads the same rollup rows.
     BOOST_TEST(db.count("SELECT sum(total_invocations) FROM " + db.table("dashboard_stats") + " WHERE source_function = $1", fn) == 40);
+    // Each final invocation row names its children (gathered by the pipeline, migration 004), sorted.
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("invocations") + " WHERE source_function = $1 AND child_names = "
+                        "'{\"events\": [\"rollup.detected\", \"rollup.quiet\"], \"jobs\": [\"rollup_job_0\", \"rollup_job_1\", \"rollup_job_2\"]}'",
+                        fn) == 40);
     require_rollups_equal_raw(url);
 }
 

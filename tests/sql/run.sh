@@ -68,10 +68,13 @@ else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stat
 if diff <("$sql/migrate.sh" print-schema) "$sql/schema.sql" >"$work/d" 2>&1; then ok "schema.sql is what migrate.sh print-schema generates from the migrations"
 else not_ok "schema.sql is what migrate.sh print-schema generates from the migrations" "$(head -20 "$work/d")"; fi
 
+expect "the database's own settings: JIT off (002), prepared statements planned for their values (005)" "$db" \
+  "SELECT current_setting('jit') || ' ' || current_setting('plan_cache_mode')" "off force_custom_plan"
+
 expect "columns, types, nullability and defaults of invocations" "$db" "
 SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, ''), ',' ORDER BY column_name)
 FROM information_schema.columns WHERE table_schema = '$S' AND table_name = 'invocations'" \
-"auto_load_modules:boolean:YES:,changed_columns:jsonb:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:gen_random_uuid(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
+"auto_load_modules:boolean:YES:,changed_columns:jsonb:YES:,child_names:jsonb:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:gen_random_uuid(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
 
 expect "column sets of event_executions, job_executions, job_logs" "$db" "
 SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name)
@@ -107,6 +110,37 @@ A=00000000-0000-0000-0000-00000000000a; B=00000000-0000-0000-0000-00000000000b
 E1=00000000-0000-0000-0000-0000000000e1; J1=00000000-0000-0000-0000-000000000011; J2=00000000-0000-0000-0000-000000000012
 out=$(psql "$db" -X -q -v ON_ERROR_STOP=1 -c "$fixture" 2>&1)
 if [ $? -eq 0 ]; then ok "fixture rows insert (parents first)"; else not_ok "fixture rows insert (parents first)" "$out"; fi
+
+# Child names on the invocation row (migration 004): the fixture's rows come from "another writer", so they carry
+# none (NULL: not known) until rebuild_child_names(); a child added afterwards is reported by check_rollups(), and
+# the dashboard's filter form (names where set, the child tables where NULL) finds the same rows either way.
+names_filter="SELECT string_agg(id::text, ',' ORDER BY id) FROM $S.invocations i WHERE (i.child_names @> '{\"events\": [\"orders.shipped\"], \"jobs\": [\"notify\"]}'
+  OR (i.child_names IS NULL AND EXISTS (SELECT 1 FROM $S.event_executions e WHERE e.invocation_id = i.id AND e.event_name = 'orders.shipped')
+      AND EXISTS (SELECT 1 FROM $S.job_executions j WHERE j.invocation_id = i.id AND j.job_name = 'notify')))"
+expect "child_names: NULL for other writers' rows, set by rebuild_child_names() (sorted, distinct), checked by check_rollups(), same filter result" "$db" "
+BEGIN;
+SET search_path TO $S;
+SELECT count(*) FILTER (WHERE child_names IS NULL) FROM invocations;
+$names_filter;
+SELECT rebuild_child_names(), rebuild_child_names();
+SELECT child_names FROM invocations WHERE id = '$A';
+SELECT child_names FROM invocations WHERE id = '$B';
+$names_filter;
+SELECT count(*) FROM check_rollups() WHERE rollup = 'invocations';
+INSERT INTO job_executions (created_at, invocation_id, event_execution_id, job_name, status) VALUES (now() - interval '2 hours', '$A', '$E1', 'added-later', 'completed');
+SELECT key || ' ' || column_name FROM check_rollups() WHERE rollup = 'invocations';
+SELECT rebuild_child_names(now() - interval '3 hours', now() - interval '90 minutes');
+SELECT count(*) FROM check_rollups() WHERE rollup = 'invocations';
+ROLLBACK;" "2
+$A
+2|0
+{\"jobs\": [\"notify\", \"send-email\", \"update-stock\"], \"events\": [\"orders.cancelled\", \"orders.shipped\"]}
+{\"jobs\": [], \"events\": []}
+$A
+0
+$A child_names
+1
+0"
 
 # ---------------------------------------------------------------------------------- constraints
 expect_fail "invocations.status CHECK rejects 'done'" "$db" \
@@ -339,9 +373,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q 'current version: none (0 applied, 3 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  005_custom_plans$' <<<"$st0" && grep -q 'current version: none (0 applied, 5 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  003_detection  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 003 (3 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  005_custom_plans  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 005 (5 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -351,11 +385,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 3 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 5 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 005_custom_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -393,7 +427,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 003' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 005' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -429,7 +463,7 @@ INSERT INTO invocations (created_at, source_function, status, total_duration_ms)
 SELECT refresh_dashboard_stats();"
 psql "$fdb" -X -q -v ON_ERROR_STOP=1 -c "$fill" >/dev/null 2>&1
 fingerprint="SET search_path TO $S;
-SELECT (SELECT count(*) || ':' || md5(string_agg((to_jsonb(i) - 'changed_columns')::text, '' ORDER BY id)) FROM invocations i) || ' ' ||
+SELECT (SELECT count(*) || ':' || md5(string_agg((to_jsonb(i) - 'changed_columns' - 'child_names')::text, '' ORDER BY id)) FROM invocations i) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg((e.id, e.created_at, e.invocation_id, e.event_name, e.status, e.detection_duration_ms)::text, '' ORDER BY id)) FROM event_executions e) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg(j::text, '' ORDER BY id)) FROM job_executions j) || ' ' ||
        (SELECT count(*) || ':' || md5(string_agg(l::text, '' ORDER BY id)) FROM job_logs l)"
@@ -441,18 +475,19 @@ t0=$(date +%s%N); fup=$("$sql/migrate.sh" --db-url "$fdb" up 2>&1); fup_rc=$?; f
 after_up=$(q "$fdb" "$fingerprint"); stats_after=$(q "$fdb" "SET TIME ZONE 'UTC'; $stats001")
 checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' || (SELECT sum(invocations) FROM $S.invocation_rollup) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
-  (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 2 2>&1); fdown_rc=$?
+  (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
+  (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 4 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
 if [ $fup_rc -eq 0 ] && [ $fdown_rc -eq 0 ] && [[ $before == 602:* ]] && [ "$before" = "$after_up" ] && [ "$before" = "$after_down" ] \
    && [ "$before" = "$after_up2" ] && [ "$stats_before" = "$stats_after" ] && [ -n "$stats_before" ] \
-   && [ "$checks_up" = "0 602 2/0 0" ] && [ "$fks" = 5 ] && [ "$checks_up2" = 0 ]; then
-  ok "migrate.sh on a filled database: up keeps every row, back-fills exact rollups (dashboard_stats = 001's figures), down and up again keep every row (up: $fup_ms ms for 8,402 rows)"
+   && [ "$checks_up" = "0 602 2/0 0 0" ] && [ "$fks" = 5 ] && [ "$checks_up2" = 0 ]; then
+  ok "migrate.sh on a filled database: up keeps every row, back-fills exact rollups (dashboard_stats = 001's figures) and child names, down and up again keep every row (up: $fup_ms ms for 8,402 rows)"
 else not_ok "migrate.sh on a filled database: up keeps every row, back-fills exact rollups, down and up again keep every row" \
   "$fup" "$fdown" "before:   $before" "up:       $after_up" "down:     $after_down" "up again: $after_up2" \
-  "stats 001/002: $(diff <(tr , '\n' <<<"$stats_before") <(tr , '\n' <<<"$stats_after") | head -5)" "checks (want '0 602 2/0 0'): $checks_up" "fks: $fks" "checks up again: $checks_up2"; fi
+  "stats 001/002: $(diff <(tr , '\n' <<<"$stats_before") <(tr , '\n' <<<"$stats_after") | head -5)" "checks (want '0 602 2/0 0 0'): $checks_up" "fks: $fks" "checks up again: $checks_up2"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$fdb_name\" WITH (FORCE)" >/dev/null 2>&1
 
 # ------------------------------------------------------------------------------ partitions, retention

@@ -300,6 +300,7 @@ export interface invocations_bool_exp {
   auto_load_modules?: Boolean_comparison_exp | null;
   avg_job_duration?: numeric_comparison_exp | null;
   changed_columns?: jsonb_comparison_exp | null;
+  child_names?: jsonb_comparison_exp | null;
   context_data?: jsonb_comparison_exp | null;
   correlated_invocations?: invocations_bool_exp | null;
   correlated_invocations_aggregate?: invocations_aggregate_bool_exp | null;
@@ -394,6 +395,7 @@ export interface invocations_order_by {
   auto_load_modules?: order_by | null;
   avg_job_duration?: order_by | null;
   changed_columns?: order_by | null;
+  child_names?: order_by | null;
   context_data?: order_by | null;
   correlated_invocations_aggregate?: invocations_aggregate_order_by | null;
   correlation_id?: order_by | null;
@@ -782,7 +784,7 @@ export type event_executions_select_column_event_executions_aggregate_bool_exp_b
 
 export type event_executions_select_column_event_executions_aggregate_bool_exp_bool_or_arguments_columns = 'detected';
 
-export type invocations_select_column = 'id' | 'created_at' | 'updated_at' | 'source_job_id' | 'source_event_id' | 'source_event_time' | 'total_duration_ms' | 'events_detected_count' | 'total_jobs_run' | 'total_jobs_succeeded' | 'total_jobs_failed' | 'auto_load_modules' | 'correlation_id' | 'correlation_source' | 'source_function' | 'source_table' | 'source_operation' | 'source_system' | 'source_user_email' | 'source_user_role' | 'event_modules_directory' | 'status' | 'error_message' | 'error_stack' | 'error_type' | 'source_event_payload' | 'context_data' | 'changed_columns';
+export type invocations_select_column = 'id' | 'created_at' | 'updated_at' | 'source_job_id' | 'source_event_id' | 'source_event_time' | 'total_duration_ms' | 'events_detected_count' | 'total_jobs_run' | 'total_jobs_succeeded' | 'total_jobs_failed' | 'auto_load_modules' | 'correlation_id' | 'correlation_source' | 'source_function' | 'source_table' | 'source_operation' | 'source_system' | 'source_user_email' | 'source_user_role' | 'event_modules_directory' | 'status' | 'error_message' | 'error_stack' | 'error_type' | 'source_event_payload' | 'context_data' | 'changed_columns' | 'child_names';
 
 export type invocations_select_column_invocations_aggregate_bool_exp_bool_and_arguments_columns = 'auto_load_modules';
 

@@ -43,6 +43,25 @@ export function buildInvocationOrderBy(column: SortColumn, dir: SortDir): Record
 
 type Where = Record<string, unknown>;
 
+/**
+ * "Has an event named X and/or a job named Y": a test of the invocation's own row where it carries its children's
+ * names (child_names, written with the final row: sql/README.md "Child names"), the child tables only where it
+ * does not (running rows, rows from other writers). Exact either way; the first form needs no look-up per row.
+ */
+function childNameFilter(ev: string | undefined, job: string | undefined): Where {
+  const names: Record<string, string[]> = {};
+  const children: Where[] = [{ child_names: { _is_null: true } }];
+  if (ev) {
+    names.events = [ev];
+    children.push({ event_executions: { event_name: { _eq: ev } } });
+  }
+  if (job) {
+    names.jobs = [job];
+    children.push({ job_executions: { job_name: { _eq: job } } });
+  }
+  return { _or: [{ child_names: { _contains: names } }, { _and: children }] };
+}
+
 export function buildInvocationWhere(filters: InvocationFilters, window: TimeWindow | null): Where {
   const and: Where[] = [];
   if (window) and.push({ created_at: { _gte: window.from.toISOString(), _lt: window.to.toISOString() } });
@@ -51,9 +70,8 @@ export function buildInvocationWhere(filters: InvocationFilters, window: TimeWin
   const st = filters.status?.trim();
   if (st) and.push({ status: { _eq: st } });
   const ev = filters.eventName?.trim();
-  if (ev) and.push({ event_executions: { event_name: { _eq: ev } } });
   const job = filters.jobName?.trim();
-  if (job) and.push({ job_executions: { job_name: { _eq: job } } });
+  if (ev || job) and.push(childNameFilter(ev, job));
   const corr = filters.correlationId?.trim();
   if (corr) and.push({ correlation_id: { _eq: corr } });
   const col = filters.changedColumn?.trim();

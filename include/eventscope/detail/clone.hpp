@@ -25,7 +25,7 @@ inline std::unique_ptr<job_details> clone_ptr(const std::unique_ptr<job_details>
 }
 
 // A member added to a record type must be copied here too: the size checks make that a compile error.
-static_assert(sizeof(invocation_record) == 96 && sizeof(event_record) == 192 && sizeof(job_record) == 152 &&
+static_assert(sizeof(invocation_record) == 112 && sizeof(event_record) == 192 && sizeof(job_record) == 152 &&
                   sizeof(job_details) == 88,
               "a record type changed: update detail::clone (eventscope/detail/clone.hpp)");
 
@@ -46,6 +46,7 @@ inline record clone(const record& source) {
                 c.total_jobs_failed = r.total_jobs_failed;
                 c.error = clone_ptr(r.error);
                 c.context_data = clone_ptr(r.context_data);
+                c.children = r.children;  // immutable, shared
                 c.stamped = r.stamped;
                 return c;
             } else if constexpr (std::is_same_v<T, event_record>) {

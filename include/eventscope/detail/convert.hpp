@@ -6,12 +6,15 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/stacktrace/frame.hpp>
 #include <nlohmann/json.hpp>
@@ -138,7 +141,7 @@ inline std::optional<nlohmann::json> take_json(json_or_fields& v) {
 class invocation_index {
 public:
     void opened(const uuid& id, const invocation_info_ptr& info) {
-        if (!info || !open_.emplace(id, info).second) return;
+        if (!info || !open_.emplace(id, open_invocation{info, {}, {}}).second) return;
         order_.push_back(id);
         // Closed ids are removed from order_ lazily, from the front; a long-lived invocation there could hold
         // them back, hence the occasional compaction.
@@ -154,13 +157,39 @@ public:
             order_.pop_front();
         }
     }
-    void closed(const uuid& id) { open_.erase(id); }
+    // The names its children brought, sorted; null when it was not open here (never seen opening, or evicted
+    // by the bound): unknown, which is not the same as "no children".
+    std::shared_ptr<const child_names> closed(const uuid& id) {
+        auto it = open_.find(id);
+        if (it == open_.end()) return nullptr;
+        auto names = std::make_shared<child_names>();
+        names->events = std::move(it->second.events);
+        names->jobs = std::move(it->second.jobs);
+        std::sort(names->events.begin(), names->events.end());
+        std::sort(names->jobs.begin(), names->jobs.end());
+        open_.erase(it);
+        return names;
+    }
     invocation_info_ptr find(const uuid& id) const {
         auto it = open_.find(id);
-        return it == open_.end() ? nullptr : it->second;
+        return it == open_.end() ? nullptr : it->second.info;
     }
+    // find(), noting a child's name on its open invocation (one look-up for both).
+    invocation_info_ptr find_event(const uuid& id, std::string_view event_name) { return find_noting(id, &open_invocation::events, event_name); }
+    invocation_info_ptr find_job(const uuid& id, std::string_view job_name) { return find_noting(id, &open_invocation::jobs, job_name); }
 
 private:
+    struct open_invocation {
+        invocation_info_ptr info;
+        std::vector<std::string> events, jobs;  // distinct; a handful per invocation, so a linear search
+    };
+    invocation_info_ptr find_noting(const uuid& id, std::vector<std::string> open_invocation::*list, std::string_view child_name) {
+        auto it = open_.find(id);
+        if (it == open_.end()) return nullptr;
+        auto& names = it->second.*list;
+        if (std::find(names.begin(), names.end(), child_name) == names.end()) names.emplace_back(child_name);
+        return it->second.info;
+    }
     struct uuid_hash {
         std::size_t operator()(const uuid& u) const noexcept {
             std::uint64_t a, b;
@@ -170,7 +199,7 @@ private:
         }
     };
     static constexpr std::size_t max_open = 1u << 16;
-    std::unordered_map<uuid, invocation_info_ptr, uuid_hash> open_;
+    std::unordered_map<uuid, open_invocation, uuid_hash> open_;
     std::deque<uuid> order_;  // insertion order, for the bound
 };
 
@@ -286,7 +315,7 @@ public:
                 if (e.kind == entry_kind::invocation_start) {
                     invocations_.opened(e.id, r.info);
                 } else {
-                    invocations_.closed(e.id);
+                    r.children = invocations_.closed(e.id);
                     auto counts = load_from<invocation_end_data>(e.parent);
                     r.events_detected_count = counts.events_detected;
                     r.total_jobs_succeeded = counts.jobs_succeeded;
@@ -326,7 +355,7 @@ public:
                 event_record r;
                 r.id = e.id;
                 r.invocation_id = e.parent;
-                r.info = invocations_.find(e.parent);
+                r.info = invocations_.find_event(e.parent, std::string_view(e.name, e.name_size));
                 r.event_name = std::string_view(e.name, e.name_size);
                 r.started = ns(e.t0);
                 r.detected_at = ns(e.t1);
@@ -357,7 +386,7 @@ public:
                 r.id = e.id;
                 r.invocation_id = e.invocation;
                 r.event_execution_id = e.parent;
-                r.info = invocations_.find(e.invocation);
+                r.info = invocations_.find_job(e.invocation, std::string_view(e.name, e.name_size));
                 r.job_name = std::string_view(e.name, e.name_size);
                 r.started = ns(e.t0);
                 r.ended = ns(e.t1);
@@ -459,17 +488,19 @@ private:
                 using T = std::decay_t<decltype(rec)>;
                 if constexpr (std::is_same_v<T, invocation_record>) {
                     if (rec.ended == 0) invocations_.opened(rec.id, rec.info);
-                    else invocations_.closed(rec.id);
+                    else if (auto names = invocations_.closed(rec.id); !rec.children) rec.children = std::move(names);
                     if (rec.info) count(*rec.info);
                     rec.started = ns(rec.started);
                     rec.ended = ns(rec.ended);
                 } else if constexpr (std::is_same_v<T, event_record>) {
-                    if (!rec.info) rec.info = invocations_.find(rec.invocation_id);
+                    auto info = invocations_.find_event(rec.invocation_id, std::string_view(rec.event_name));
+                    if (!rec.info) rec.info = std::move(info);
                     rec.started = ns(rec.started);
                     rec.detected_at = ns(rec.detected_at);
                     rec.ended = ns(rec.ended);
                 } else if constexpr (std::is_same_v<T, job_record>) {
-                    if (!rec.info) rec.info = invocations_.find(rec.invocation_id);
+                    auto info = invocations_.find_job(rec.invocation_id, std::string_view(rec.job_name));
+                    if (!rec.info) rec.info = std::move(info);
                     rec.started = ns(rec.started);
                     rec.ended = ns(rec.ended);
                 } else {

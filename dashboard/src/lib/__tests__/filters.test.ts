@@ -10,17 +10,24 @@ describe('invocation list variables', () => {
     expect(buildInvocationWhere({}, w)).toEqual({ created_at: { _gte: '2026-11-26T00:00:00.000Z', _lt: '2026-11-27T00:00:00.000Z' } });
     expect(buildInvocationWhere({}, null)).toEqual({});
   });
-  it('event and job names are relationship filters', () => {
+  it("event and job names: the row's child_names, the relationships only where it has none", () => {
     const where = buildInvocationWhere({ sourceFunction: 'orders', status: 'failed', eventName: 'orders.shipped', jobName: 'sendEmail', correlationId: ' a@b.c ' }, w);
     expect(where).toEqual({
       _and: [
         { created_at: { _gte: '2026-11-26T00:00:00.000Z', _lt: '2026-11-27T00:00:00.000Z' } },
         { source_function: { _eq: 'orders' } },
         { status: { _eq: 'failed' } },
-        { event_executions: { event_name: { _eq: 'orders.shipped' } } },
-        { job_executions: { job_name: { _eq: 'sendEmail' } } },
+        {
+          _or: [
+            { child_names: { _contains: { events: ['orders.shipped'], jobs: ['sendEmail'] } } },
+            { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } }, { job_executions: { job_name: { _eq: 'sendEmail' } } }] },
+          ],
+        },
         { correlation_id: { _eq: 'a@b.c' } },
       ],
+    });
+    expect(buildInvocationWhere({ jobName: ' sendEmail ' }, null)).toEqual({
+      _or: [{ child_names: { _contains: { jobs: ['sendEmail'] } } }, { _and: [{ child_names: { _is_null: true } }, { job_executions: { job_name: { _eq: 'sendEmail' } } }] }],
     });
   });
   it('blank filters are dropped (never _eq: null)', () => {

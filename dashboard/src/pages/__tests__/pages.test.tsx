@@ -32,13 +32,17 @@ describe('Invocations page', () => {
     vi.stubGlobal('fetch', m.fn);
   });
 
-  it('sends the URL filters as variables (relationship filters for event/job) and shows the server count', async () => {
+  it('sends the URL filters as variables (event/job: child_names, relationships where it is NULL) and shows the server count', async () => {
     renderAt('/invocations?range=6h&status=failed&event=orders.shipped&job=sendEmail&fn=orders&corr=abc', '/invocations', <InvocationsPage />);
     expect(await screen.findByTestId('invocations-total')).toHaveProperty('textContent', '123');
     const v = m.of('InvocationsList')[0].variables;
     const and = v.where._and as Record<string, unknown>[];
-    expect(and).toContainEqual({ event_executions: { event_name: { _eq: 'orders.shipped' } } });
-    expect(and).toContainEqual({ job_executions: { job_name: { _eq: 'sendEmail' } } });
+    expect(and).toContainEqual({
+      _or: [
+        { child_names: { _contains: { events: ['orders.shipped'], jobs: ['sendEmail'] } } },
+        { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } }, { job_executions: { job_name: { _eq: 'sendEmail' } } }] },
+      ],
+    });
     expect(and).toContainEqual({ status: { _eq: 'failed' } });
     expect(and).toContainEqual({ correlation_id: { _eq: 'abc' } });
     const range = and[0].created_at as { _gte: string; _lt: string };

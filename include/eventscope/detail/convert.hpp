@@ -158,10 +158,15 @@ public:
         }
     }
     // The names its children brought, sorted; null when it was not open here (never seen opening, or evicted
-    // by the bound): unknown, which is not the same as "no children".
+    // by the bound) or had more distinct names than max_child_names: unknown, which is not "no children"
+    // (readers then look at the child rows).
     std::shared_ptr<const child_names> closed(const uuid& id) {
         auto it = open_.find(id);
         if (it == open_.end()) return nullptr;
+        if (it->second.too_many_names) {
+            open_.erase(it);
+            return nullptr;
+        }
         auto names = std::make_shared<child_names>();
         names->events = std::move(it->second.events);
         names->jobs = std::move(it->second.jobs);
@@ -179,16 +184,29 @@ public:
     invocation_info_ptr find_job(const uuid& id, std::string_view job_name) { return find_noting(id, &open_invocation::jobs, job_name); }
 
 private:
+    // Names with ids in them ("email-<order>") would make the list, its linear search and the stored value grow
+    // with the children; past this many, the invocation's names are left unknown.
+    static constexpr std::size_t max_child_names = 64;
     struct open_invocation {
         invocation_info_ptr info;
         std::vector<std::string> events, jobs;  // distinct; a handful per invocation, so a linear search
+        bool too_many_names = false;
     };
     invocation_info_ptr find_noting(const uuid& id, std::vector<std::string> open_invocation::*list, std::string_view child_name) {
         auto it = open_.find(id);
         if (it == open_.end()) return nullptr;
-        auto& names = it->second.*list;
-        if (std::find(names.begin(), names.end(), child_name) == names.end()) names.emplace_back(child_name);
-        return it->second.info;
+        auto& open = it->second;
+        auto& names = open.*list;
+        if (!open.too_many_names && std::find(names.begin(), names.end(), child_name) == names.end()) {
+            if (names.size() == max_child_names) {
+                open.too_many_names = true;
+                open.events = {};
+                open.jobs = {};
+            } else {
+                names.emplace_back(child_name);
+            }
+        }
+        return open.info;
     }
     struct uuid_hash {
         std::size_t operator()(const uuid& u) const noexcept {

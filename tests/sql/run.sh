@@ -68,8 +68,8 @@ else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stat
 if diff <("$sql/migrate.sh" print-schema) "$sql/schema.sql" >"$work/d" 2>&1; then ok "schema.sql is what migrate.sh print-schema generates from the migrations"
 else not_ok "schema.sql is what migrate.sh print-schema generates from the migrations" "$(head -20 "$work/d")"; fi
 
-expect "the database's own settings: JIT off (002), prepared statements planned for their values (005)" "$db" \
-  "SELECT current_setting('jit') || ' ' || current_setting('plan_cache_mode')" "off force_custom_plan"
+expect "the database's own settings: JIT off (002), prepared statements planned for their values and no parallel workers (005)" "$db" \
+  "SELECT current_setting('jit') || ' ' || current_setting('plan_cache_mode') || ' ' || current_setting('max_parallel_workers_per_gather')" "off force_custom_plan 0"
 
 expect "columns, types, nullability and defaults of invocations" "$db" "
 SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, ''), ',' ORDER BY column_name)
@@ -373,9 +373,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  005_custom_plans$' <<<"$st0" && grep -q 'current version: none (0 applied, 5 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  005_read_plans$' <<<"$st0" && grep -q 'current version: none (0 applied, 5 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  005_custom_plans  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 005 (5 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  005_read_plans  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 005 (5 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -389,7 +389,7 @@ down=$("$sql/migrate.sh" --db-url "$mdb" down 5 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 005_custom_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"

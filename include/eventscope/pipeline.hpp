@@ -609,10 +609,9 @@ private:
     // or when the lane fills up behind it (waiting must never cost a record).
     bool front_is_held(detail::lane& l) {
         auto& front = l.backlog.front();
-        const uuid& id = detail::record_id(front);
-        auto it = std::find_if(held_.begin(), held_.end(), [&](const held_record& h) { return h.id == id; });
-        if (it != held_.end() && !detail::exception_error_of(front)) return false;  // the same scope's start record
-        if (it == held_.end()) return false;
+        auto it = find_held(detail::record_id(front));
+        // Not held, or the held scope's start record (only its final record carries the error).
+        if (it == held_.end() || !detail::exception_error_of(front)) return false;
         if (stopping_ || std::chrono::steady_clock::now() >= it->until || 2 * (l.batch.size() + l.backlog.size()) >= l.room) {
             held_.erase(it);
             return false;
@@ -638,8 +637,7 @@ private:
         for (auto& cause : core_.causes.take()) {
             auto described = std::make_shared<const detail::described_cause>(detail::describe(cause));
             for (const auto& id : cause.scopes) {
-                auto it = std::find_if(held_.begin(), held_.end(), [&](const held_record& h) { return h.id == id; });
-                if (it != held_.end()) {
+                if (auto it = find_held(id); it != held_.end()) {
                     held_.erase(it);
                     for (auto& l : lanes_)
                         for (auto& r : l->backlog)
@@ -654,13 +652,17 @@ private:
         }
     }
 
+    auto find_held(const uuid& id) {
+        return std::find_if(held_.begin(), held_.end(), [&](const held_record& h) { return h.id == id; });
+    }
+
     // Wakes the pipeline when the first held record's wait is over, so that it leaves without new traffic.
+    // held_ is appended in time order with one fixed wait and erased from without reordering: its front is
+    // the earliest.
     void arm_cause_timer() {
         if (cause_timer_armed_ || held_.empty() || aborted_) return;
-        auto first = held_.front().until;
-        for (const auto& h : held_) first = std::min(first, h.until);
         cause_timer_armed_ = true;
-        cause_timer_.expires_at(first);
+        cause_timer_.expires_at(held_.front().until);
         cause_timer_.async_wait(boost::asio::bind_executor(strand_, [this](const boost::system::error_code& ec) {
             cause_timer_armed_ = false;
             if (ec || aborted_) return;

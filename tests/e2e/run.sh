@@ -9,6 +9,9 @@ build=${EVENTSCOPE_BUILD_DIR:-$root/build}
 artifacts=${EVENTSCOPE_ARTIFACTS_DIR:-$build/test-artifacts/e2e}
 mkdir -p "$artifacts"
 die() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+# Absolute: the cleanup runs after steps that change directory.
+build=$(cd "$build" && pwd) || die "no build directory $build"
+artifacts=$(cd "$artifacts" && pwd)
 
 detector="$build/examples/detector_service"
 [ -x "$detector" ] || die "$detector is missing: build the tree first"
@@ -64,7 +67,7 @@ rc=$?
   || { cat "$artifacts/silence-alert.out"; die "--check-silence: exit $rc, expected 1 with quiet.ev listed"; }
 "$detector" --check-silence --db-url "$silence_url" --silence-fraction 2 >"$artifacts/silence-bad.out" 2>&1
 [ $? = 2 ] && grep -q "silence-fraction" "$artifacts/silence-bad.out" || { cat "$artifacts/silence-bad.out"; die "--silence-fraction 2 not refused"; }
-"$detector" --port 0 --sink postgres --db-url "$silence_url" >"$artifacts/silence-service.out" 2>&1 &
+STATE_DIRECTORY="$artifacts/silence-service-state" "$detector" --port 0 --sink postgres --db-url "$silence_url" >"$artifacts/silence-service.out" 2>&1 &
 silence_pid=$!
 silence_port=""
 for _ in $(seq 1 100); do

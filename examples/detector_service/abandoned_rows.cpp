@@ -6,26 +6,34 @@
 
 namespace demo {
 
-closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vector<std::string>& ended, const std::string& reason) {
+namespace {
+
+// Which rows to close: the invocations (besides status = 'running'), and their children by invocation_id.
+struct open_rows {
+    std::string invocations, children;
+};
+
+// In one transaction on its own connection: the running invocations `select` names, and their events and jobs
+// still open, become failed with `error_type` (jobs, invocations) and `why` as the error message.
+template <class Select>
+closed_rows close_open_rows(const eventscope::config& cfg, int statement_timeout_ms, const std::string& error_type, const std::string& why,
+                            Select&& select) {
     closed_rows out;
-    if (ended.empty()) return out;
     try {
         pqxx::connection c(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "detector_service-janitor"));
         pqxx::work tx(c);
-        tx.exec("SET LOCAL statement_timeout = 30000");
+        tx.exec("SET LOCAL statement_timeout = " + std::to_string(statement_timeout_ms));
         const auto s = c.quote_name(cfg.schema) + ".";
-        std::string ids = "{";
-        for (const auto& id : ended) ids += (ids.size() > 1 ? "," : "") + id;
-        ids = tx.quote(ids + "}") + "::uuid[]";
-        const auto why = tx.quote(reason);
-        out.invocations = tx.exec("UPDATE " + s + "invocations SET status = 'failed', error_type = 'records_lost', error_message = " + why +
-                                  ", updated_at = now() WHERE id = ANY(" + ids + ") AND status = 'running'")
+        const open_rows rows = select(tx, s);
+        const auto quoted_why = tx.quote(why), quoted_type = tx.quote(error_type);
+        out.invocations = tx.exec("UPDATE " + s + "invocations SET status = 'failed', error_type = " + quoted_type + ", error_message = " +
+                                  quoted_why + ", updated_at = now() WHERE status = 'running' AND " + rows.invocations)
                               .affected_rows();
-        out.events = tx.exec("UPDATE " + s + "event_executions SET status = 'failed', handler_error = " + why +
-                             ", updated_at = now() WHERE invocation_id = ANY(" + ids + ") AND status IN ('detecting', 'handling')")
+        out.events = tx.exec("UPDATE " + s + "event_executions SET status = 'failed', handler_error = " + quoted_why +
+                             ", updated_at = now() WHERE status IN ('detecting', 'handling') AND " + rows.children)
                          .affected_rows();
-        out.jobs = tx.exec("UPDATE " + s + "job_executions SET status = 'failed', error_type = 'records_lost', error_message = " + why +
-                           ", updated_at = now() WHERE invocation_id = ANY(" + ids + ") AND status = 'running'")
+        out.jobs = tx.exec("UPDATE " + s + "job_executions SET status = 'failed', error_type = " + quoted_type + ", error_message = " +
+                           quoted_why + ", updated_at = now() WHERE status = 'running' AND " + rows.children)
                        .affected_rows();
         tx.commit();
     } catch (const std::exception& e) {
@@ -34,36 +42,29 @@ closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vecto
     return out;
 }
 
+}  // namespace
+
+closed_rows close_abandoned_rows(const eventscope::config& cfg, const std::vector<std::string>& ended, const std::string& reason) {
+    if (ended.empty()) return {};
+    return close_open_rows(cfg, 30000, "records_lost", reason, [&](pqxx::work& tx, const std::string&) {
+        std::string ids = "{";
+        for (const auto& id : ended) ids += (ids.size() > 1 ? "," : "") + id;
+        ids = tx.quote(ids + "}") + "::uuid[]";
+        return open_rows{"id = ANY(" + ids + ")", "invocation_id = ANY(" + ids + ")"};
+    });
+}
+
 closed_rows close_rows_of_instance(const eventscope::config& cfg, const ended_instance& ended) {
-    closed_rows out;
-    try {
-        pqxx::connection c(eventscope::pg::build_conninfo(cfg.database, std::chrono::seconds(5), "detector_service-janitor"));
-        pqxx::work tx(c);
-        tx.exec("SET LOCAL statement_timeout = 60000");
-        const auto s = c.quote_name(cfg.schema) + ".";
-        const std::string why = "process ended: detector_service instance " + ended.id + " (pid " + std::to_string(ended.pid) +
-                                ", started " + ended.started_at + ") " +
-                                (ended.stopped_cleanly ? "stopped" : "ended without stopping (kill -9, crash or power loss)") +
-                                " before this delivery finished; it was not acknowledged, so the sender delivers it again";
+    const std::string why = "process ended: detector_service instance " + ended.id + " (pid " + std::to_string(ended.pid) +
+                            ", started " + ended.started_at + ") " +
+                            (ended.stopped_cleanly ? "stopped" : "ended without stopping (kill -9, crash or power loss)") +
+                            " before this delivery finished; it was not acknowledged, so the sender delivers it again";
+    return close_open_rows(cfg, 60000, "process_ended", why, [&](pqxx::work& tx, const std::string& s) {
         // Its rows are not older than its start (a minute of slack for clocks): the created_at index, not a scan.
         const std::string since = ended.started_at.empty() ? "'-infinity'::timestamptz" : tx.quote(ended.started_at) + "::timestamptz - interval '1 minute'";
         const std::string mine = "context_data->>'service_instance' = " + tx.quote(ended.id) + " AND created_at >= " + since;
-        const auto quoted_why = tx.quote(why);
-        out.invocations = tx.exec("UPDATE " + s + "invocations SET status = 'failed', error_type = 'process_ended', error_message = " +
-                                  quoted_why + ", updated_at = now() WHERE status = 'running' AND " + mine)
-                              .affected_rows();
-        const std::string of_mine = "invocation_id IN (SELECT id FROM " + s + "invocations WHERE " + mine + ")";
-        out.events = tx.exec("UPDATE " + s + "event_executions SET status = 'failed', handler_error = " + quoted_why +
-                             ", updated_at = now() WHERE status IN ('detecting', 'handling') AND " + of_mine)
-                         .affected_rows();
-        out.jobs = tx.exec("UPDATE " + s + "job_executions SET status = 'failed', error_type = 'process_ended', error_message = " + quoted_why +
-                           ", updated_at = now() WHERE status = 'running' AND " + of_mine)
-                       .affected_rows();
-        tx.commit();
-    } catch (const std::exception& e) {
-        out.error = e.what();
-    }
-    return out;
+        return open_rows{mine, "invocation_id IN (SELECT id FROM " + s + "invocations WHERE " + mine + ")"};
+    });
 }
 
 abandoned_rows_janitor::abandoned_rows_janitor(recorder_t& obs, const record_health& health, eventscope::config cfg,

@@ -6,28 +6,16 @@
 
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
+#include <eventscope/row_json.hpp>
 #include <eventscope/uuid.hpp>
 
 namespace demo {
 
 namespace {
-
-std::string utc_now() {
-    auto now = std::chrono::system_clock::now();
-    auto t = std::chrono::system_clock::to_time_t(now);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[80];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
-}
 
 nlohmann::json read_all(int fd) {
     std::string text;
@@ -78,7 +66,8 @@ std::unique_ptr<service_instance> service_instance::acquire(const std::string& d
         if (!before.value("instance", "").empty()) self->ended_.push_back(ended_from(before));
     }
     self->id_ = eventscope::new_random_uuid().to_string();
-    self->started_at_ = utc_now();
+    self->started_at_ = eventscope::format_timestamp(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     if (!self->write(false)) return nullptr;
     return self;
 }

@@ -474,11 +474,7 @@ private:
         if (interrupted_.load()) return false;
         try {
             if (!helper_conn_ || !helper_conn_->is_open()) {
-                auto c = std::make_unique<pqxx::connection>(connection_info());
-                {
-                    pqxx::nontransaction n(*c);
-                    n.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-                }
+                auto c = open_session();
                 helper_sql_ = pg::build_statements(c->quote_name(schema_));
                 std::lock_guard lock(socket_mutex_);
                 helper_conn_ = std::move(c);
@@ -502,21 +498,27 @@ private:
 
     // ---- connection, partitions ----------------------------------------------------------------------------
 
+    // A new connection with the sink's session settings (both connections: ensure_connected, helper_copy).
+    std::unique_ptr<pqxx::connection> open_session() {
+        auto c = std::make_unique<pqxx::connection>(connection_info());
+        {
+            pqxx::nontransaction n(*c);
+            n.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()));
+        }
+        return c;
+    }
+
     attempt ensure_connected() {
         if (interrupted_.load())
             return {failure_kind::connection, "57014", "postgres_sink: interrupted at the shutdown deadline"};
         if (conn_ && conn_->is_open() && conn_->backendpid() == backend_pid_) return {};
         drop_connection();
         try {
-            auto c = std::make_unique<pqxx::connection>(connection_info());
+            auto c = open_session();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
             c->inhibit_reactivation(true);  // the TEMP staging tables live and die with the session
 #pragma GCC diagnostic pop
-            {
-                pqxx::nontransaction n(*c);
-                n.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()));
-            }
             sql_ = pg::build_statements(c->quote_name(schema_));
             {
                 pqxx::work tx(*c);

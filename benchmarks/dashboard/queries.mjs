@@ -67,6 +67,7 @@ for (const hours of hoursList) {
   Object.assign(v.InvocationDetail, { id: inv.id });
   Object.assign(v.InvocationPayload, { id: inv.id });
   Object.assign(v.CorrelationChain, { correlationId: inv.correlation_id });
+  Object.assign(v.ChainStepChildren, { id: inv.id });
   Object.assign(v.FunctionHourlyStats, { sourceFunction: 'fn-1' });
   Object.assign(v.LookupEventExecution, { id: inv.event_executions[0].id });
   Object.assign(v.LookupJobExecution, { id: inv.job_executions[0].id });

@@ -55,6 +55,7 @@ export function sampleVariables(now = Date.now()) {
     InvocationDetail: { id },
     InvocationPayload: { id },
     CorrelationChain: { correlationId: 'x', limit: 500 },
+    ChainStepChildren: { id },
     SlowestJobThreshold: { ...hourRange, limit: 10 },
     SlowestJobs: { ...range, idFrom: uuid7Lower(now - 24 * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3), minDuration: 0, limit: 10 },
     FailingJobs: { ...hourRange, limit: 40 },

@@ -219,8 +219,25 @@ try {
     const m = (await page.getByTestId('chain').locator('p').first().textContent()).match(/(\d+) causal link/);
     expectEq(Number(m?.[1]), links.n, 'causal links (source_job_id → job of an invocation in the chain)');
     expectEq(await page.getByTestId('chain-timeline').locator('.timeline-row').count(), Math.min(c.n, 500), 'timeline rows');
+    // the selected invocation's detected events and their jobs are read when it is selected
+    // (the one of the shown invocations with the most jobs under detected events)
+    const { id: selectedId } = await one(
+      `SELECT i.id FROM (SELECT id, created_at FROM ${T('invocations')} WHERE correlation_id = $1 ORDER BY created_at, id LIMIT 500) i
+         LEFT JOIN ${T('event_executions')} e ON e.invocation_id = i.id AND e.detected
+         LEFT JOIN ${T('job_executions')} j ON j.event_execution_id = e.id
+        GROUP BY i.id ORDER BY count(j.id) DESC, count(e.id) DESC, i.id LIMIT 1`, [c.correlation_id]);
+    await page.locator(`[data-testid=graph] [data-testid=flow-node-invocation][data-ref="${selectedId}"]`).click();
+    const step = page.getByTestId('chain-step');
+    await step.getByTestId('chain-step-events').waitFor();
+    expectEq(await step.getByRole('link', { name: 'open flow' }).getAttribute('href').then((h) => h.match(/\/flows\/([0-9a-f-]{36})/)?.[1]), selectedId, 'the selected invocation');
+    const expected = (await db.query(
+      `SELECT e.event_name || ': ' || coalesce(string_agg(j.job_name || ' (' || j.status || ')', ', ' ORDER BY j.created_at, j.id), 'no jobs') AS line
+         FROM ${T('event_executions')} e LEFT JOIN ${T('job_executions')} j ON j.event_execution_id = e.id AND j.invocation_id = e.invocation_id
+        WHERE e.invocation_id = $1 AND e.detected GROUP BY e.id, e.event_name, e.created_at ORDER BY e.created_at, e.id`, [selectedId])).rows;
+    const shown = (await step.getByTestId('chain-step-events').locator('li').allTextContents()).filter((t) => t !== 'no event detected');
+    expectEq(JSON.stringify(shown), JSON.stringify(expected.map((r) => r.line)), `events and jobs of the selected invocation ${selectedId}`);
     await shot('chain');
-    return `${c.correlation_id}: ${c.n} invocations, ${links.n} links`;
+    return `${c.correlation_id}: ${c.n} invocations, ${links.n} links, the selected one: ${shown.join("; ")}`;
   });
 
   await check('chain deep link /chains/:correlationId is pasteable (IDs contain dots and @)', async () => {

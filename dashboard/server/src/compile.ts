@@ -14,7 +14,7 @@ import { DIRECTION, orderBy } from './orderby.js';
 import { metaOf, type RoleSchema } from './schema.js';
 import { columnValue, LooseValue } from './scalars.js';
 import {
-  quoteIdent, SqlBuilder, subquery, tableCtx, tableSource, where, wholeRowCtx, type RowCtx, type Scope, type Source,
+  quoteIdent, SqlBuilder, subquery, tableCtx, tableRef, tableSource, where, wholeRowCtx, type RowCtx, type Scope, type Source,
 } from './sql.js';
 
 export type { OutputOptions, Session } from './boolexp.js';
@@ -256,10 +256,21 @@ export class Compiler implements CompileContext {
     if (p.limit != null) limit = limit == null ? p.limit : Math.min(limit, p.limit);
     if (cap && this.limits.maxRows > 0) limit = limit == null ? this.limits.maxRows : Math.min(limit, this.limits.maxRows);
     const orderCols = order.map((o, i) => ({ expr: `o${i}`, dir: o.dir }));
-    const sql = `SELECT ${distinct}${s.alias} AS r${order.map((o, i) => `, ${o.expr} AS o${i}`).join('')} FROM ${src.from} AS ${s.alias}${where(s.conds)}`
-      + (order.length ? ` ORDER BY ${order.map((o) => `${o.expr} ${o.dir}`).join(', ')}` : '')
+    const keys = order.map((o, i) => `, ${o.expr} AS o${i}`).join('');
+    const tail = (order.length ? ` ORDER BY ${order.map((o) => `${o.expr} ${o.dir}`).join(', ')}` : '')
       + (limit != null ? ` LIMIT ${this.sql.param(limit, 'bigint')}` : '')
       + (offset != null ? ` OFFSET ${this.sql.param(offset, 'bigint')}` : '');
+    // A top-N asked for (limit argument or the role's limit) over a table: sort the primary key and the sort keys
+    // only, and build the row value for the N kept. Built before the sort, it was copied for every row of the
+    // filter (a 7-day invocation list by duration: 260 -> 115 ms in psql, benchmarks/README.md).
+    const topN = order.length > 0 && (args.limit != null || p.limit != null) && !distinct && t.pk.length > 0 && src.from === tableRef(t);
+    if (!topN) return { sql: `SELECT ${distinct}${s.alias} AS r${keys} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}`, orderCols };
+    const kept = this.sql.alias('k');
+    const row = this.sql.alias('t');
+    const pk = t.pk.map((c, i) => `${s.ctx.col(c)} AS k${i}`).join(', ');
+    const byPk = t.pk.map((c, i) => `${row}.${quoteIdent(c)} = ${kept}.k${i}`).join(' AND ');
+    const sql = `SELECT (SELECT ${row} FROM ${src.from} AS ${row} WHERE ${byPk}) AS r${order.map((_, i) => `, ${kept}.o${i}`).join('')}`
+      + ` FROM (SELECT ${pk}${keys} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}) AS ${kept} OFFSET 0`; // OFFSET 0: not pulled up, so each field reads one r rather than repeating the look-up
     return { sql, orderCols };
   }
 

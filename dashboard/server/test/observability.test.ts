@@ -69,6 +69,34 @@ for (const [label, mdDir] of metadataDirs) {
       assert.equal(a1.event_executions.find((e: any) => e.event_name === 'orders.shipped').job_executions.length, 3);
     });
 
+    test('top-N lists (order_by + limit: the row is built after the sort) equal SQL: rows, offset, nested lists, computed field, aggregate', async () => {
+      for (const [dir, sqlDir] of [['desc_nulls_last', 'DESC NULLS LAST'], ['asc_nulls_first', 'ASC NULLS FIRST']]) {
+        for (const offset of [0, 1, 3]) {
+          const d = await q(`query TopN($offset: Int!) {
+            invocations(order_by: [{ total_duration_ms: ${dir} }, { id: asc }], limit: 3, offset: $offset) {
+              id source_function total_duration_ms success_rate
+              event_executions(order_by: [{ id: asc }], limit: 1) { id event_name job_executions(order_by: [{ duration_ms: desc_nulls_last }, { id: asc }], limit: 2) { id duration_ms } }
+            }
+            invocations_aggregate(order_by: [{ total_duration_ms: ${dir} }, { id: asc }], limit: 3, offset: $offset) { aggregate { count sum { total_duration_ms } } }
+          }`, { offset });
+          const rows = await sql(db.url, `SELECT json_build_object('id', i.id, 'source_function', i.source_function, 'total_duration_ms', i.total_duration_ms,
+              'success_rate', ${S}.invocation_success_rate(i),
+              'event_executions', (SELECT coalesce(json_agg(json_build_object('id', e.id, 'event_name', e.event_name, 'job_executions',
+                  (SELECT coalesce(json_agg(json_build_object('id', j.id, 'duration_ms', j.duration_ms) ORDER BY j.duration_ms DESC NULLS LAST, j.id), '[]')
+                     FROM (SELECT * FROM ${S}.job_executions j WHERE j.event_execution_id = e.id AND j.invocation_id = e.invocation_id ORDER BY j.duration_ms DESC NULLS LAST, j.id LIMIT 2) j)) ORDER BY e.id), '[]')
+                FROM (SELECT * FROM ${S}.event_executions e WHERE e.invocation_id = i.id ORDER BY e.id LIMIT 1) e)) AS j
+              FROM ${S}.invocations i ORDER BY i.total_duration_ms ${sqlDir}, i.id LIMIT 3 OFFSET ${offset}`);
+          const expected = norm(rows.map((r) => r.j)).map((r: any) => ({ ...r, success_rate: r.success_rate === null ? null : Number(r.success_rate) }));
+          const got = d.invocations.map((r: any) => ({ ...r, success_rate: r.success_rate === null ? null : Number(r.success_rate) }));
+          assert.deepEqual(got, expected, `${dir}, offset ${offset}`);
+          assert.ok(got.length > 0, `${dir}, offset ${offset}: the fixture has rows there`);
+          assert.equal(d.invocations_aggregate.aggregate.count, got.length);
+          const sum = got.reduce((n: number, r: any) => n + (r.total_duration_ms ?? 0), 0);
+          assert.equal(d.invocations_aggregate.aggregate.sum.total_duration_ms, got.every((r: any) => r.total_duration_ms === null) ? null : sum);
+        }
+      }
+    });
+
     test('seed example: performance analytics over dashboard_stats', async () => {
       const d = await q(`query PerformanceAnalytics($timeRange: timestamptz!) {
         dashboard_stats(where: { hour_bucket: { _gte: $timeRange } }, order_by: { hour_bucket: asc }) {

@@ -12,6 +12,7 @@ function StatusNode({ data }: NodeProps<Node<FlowNodeData>>) {
       className={`flow-node kind-${m.kind} tone-${statusTone(m.status)}${data.selected ? ' selected' : ''}`}
       data-testid={`flow-node-${m.kind}`}
       data-status={m.status}
+      data-ref={m.refId}
       title={`${m.label} — ${m.status}`}
     >
       <Handle type="target" position={Position.Left} />

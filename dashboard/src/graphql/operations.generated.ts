@@ -796,6 +796,26 @@ export type job_logs_select_column = 'id' | 'created_at' | 'updated_at' | 'job_e
 
 export type order_by = 'asc' | 'asc_nulls_first' | 'asc_nulls_last' | 'desc' | 'desc_nulls_first' | 'desc_nulls_last';
 
+export type ChainStepChildrenResult = {
+  invocations_by_pk: {
+    id: string;
+    event_executions: {
+      id: string;
+      event_name: string;
+      status: string;
+      job_executions: {
+        id: string;
+        job_name: string;
+        status: string;
+      }[];
+    }[];
+  } | null;
+};
+
+export type ChainStepChildrenVariables = {
+  id: string;
+};
+
 export type CorrelationChainResult = {
   invocations: {
     id: string;
@@ -817,18 +837,6 @@ export type CorrelationChainResult = {
       status: string;
       invocation_id: string;
     } | null;
-    event_executions: {
-      id: string;
-      event_name: string;
-      status: string;
-      job_executions: {
-        id: string;
-        job_name: string;
-        status: string;
-        duration_ms: number | null;
-        created_at: string;
-      }[];
-    }[];
   }[];
   invocations_aggregate: {
     aggregate: {
@@ -1472,6 +1480,7 @@ export type SourceFunctionsVariables = {
 
 /** Every operation of queries.ts: its result and its variables. */
 export interface Operations {
+  ChainStepChildren: { result: ChainStepChildrenResult; variables: ChainStepChildrenVariables };
   CorrelationChain: { result: CorrelationChainResult; variables: CorrelationChainVariables };
   CorrelationCoverage: { result: CorrelationCoverageResult; variables: CorrelationCoverageVariables };
   DashboardStatsRange: { result: DashboardStatsRangeResult; variables: DashboardStatsRangeVariables };

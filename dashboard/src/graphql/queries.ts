@@ -283,7 +283,11 @@ export const InvocationValues = `query InvocationValues($id: uuid!) {
   }
 }` as Query<'InvocationValues'>;
 
-/** Every invocation sharing a correlation ID, with the jobs that link them. */
+/**
+ * Every invocation sharing a correlation ID, with the job that caused each one (the chain's links). Their events
+ * and jobs are not read here: only the selected invocation's are shown (ChainStepChildren), and reading them for
+ * every invocation was most of this query's time (one index probe per partition per child list).
+ */
 export const CorrelationChain = `query CorrelationChain($correlationId: String!, $limit: Int!) {
   invocations(
     where: { correlation_id: { _eq: $correlationId } }
@@ -309,23 +313,28 @@ export const CorrelationChain = `query CorrelationChain($correlationId: String!,
       status
       invocation_id
     }
-    event_executions(where: { detected: { _eq: true } }, order_by: [{ created_at: asc }]) {
-      id
-      event_name
-      status
-      job_executions(order_by: [{ created_at: asc }]) {
-        id
-        job_name
-        status
-        duration_ms
-        created_at
-      }
-    }
   }
   invocations_aggregate(where: { correlation_id: { _eq: $correlationId } }) {
     aggregate { count }
   }
 }` as Query<'CorrelationChain'>;
+
+/** The detected events of the invocation selected in a chain, with their jobs. */
+export const ChainStepChildren = `query ChainStepChildren($id: uuid!) {
+  invocations_by_pk(id: $id) {
+    id
+    event_executions(where: { detected: { _eq: true } }, order_by: [{ created_at: asc }, { id: asc }]) {
+      id
+      event_name
+      status
+      job_executions(order_by: [{ created_at: asc }, { id: asc }]) {
+        id
+        job_name
+        status
+      }
+    }
+  }
+}` as Query<'ChainStepChildren'>;
 
 /**
  * The ten largest hourly maxima of job durations in the window: the smallest of them is a duration at least ten

@@ -143,10 +143,6 @@ export function buildInvocationFlow(inv: InvocationDetailData, opts: { expandUnd
 export function buildChainGraph(invocations: ChainInvocation[]): GraphModel {
   const nodes: FlowNodeModel[] = [];
   const edges: FlowEdgeModel[] = [];
-  const jobOwner = new Map<string, { invocationId: string; jobName: string }>();
-  for (const inv of invocations) {
-    for (const ev of inv.event_executions) for (const j of ev.job_executions) jobOwner.set(j.id, { invocationId: inv.id, jobName: j.job_name });
-  }
   const present = new Set(invocations.map((i) => i.id));
   for (const inv of invocations) {
     nodes.push({
@@ -162,9 +158,8 @@ export function buildChainGraph(invocations: ChainInvocation[]): GraphModel {
   }
   for (const inv of invocations) {
     if (!inv.source_job_id) continue;
-    const owner = jobOwner.get(inv.source_job_id);
-    const parentInv = owner?.invocationId ?? inv.source_job_execution?.invocation_id;
-    const jobName = owner?.jobName ?? inv.source_job_execution?.job_name ?? 'job';
+    const parentInv = inv.source_job_execution?.invocation_id;
+    const jobName = inv.source_job_execution?.job_name ?? 'job';
     if (parentInv && present.has(parentInv)) {
       edges.push({ id: `e:${inv.source_job_id}->${inv.id}`, source: `inv:${parentInv}`, target: `inv:${inv.id}`, label: jobName });
     } else {

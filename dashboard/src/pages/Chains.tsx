@@ -3,8 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { config } from '../config';
 import { gqlRequest } from '../graphql/client';
-import { CorrelationChain } from '../graphql/queries';
-import { countOf } from '../graphql/types';
+import { ChainStepChildren, CorrelationChain } from '../graphql/queries';
+import { countOf, type ChainInvocation } from '../graphql/types';
 import { Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import { GraphView } from '../components/GraphView';
 import { buildChainGraph, chainTimeline, statusTone, type FlowNodeModel } from '../lib/flow';
@@ -60,6 +60,43 @@ export function ChainsPage() {
   );
 }
 
+/** The selected invocation of a chain: its row, and its detected events and their jobs, read when selected. */
+function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
+  const q = useQuery({
+    queryKey: ['chain-step', inv.id],
+    queryFn: () => gqlRequest(ChainStepChildren, { id: inv.id }),
+  });
+  const events = q.data?.invocations_by_pk?.event_executions;
+  return (
+    <div data-testid="chain-step">
+      <p>
+        <strong>{inv.source_function}</strong> <StatusBadge status={inv.status} />
+      </p>
+      <p className="small">
+        {formatTimestamp(inv.created_at)} · {formatDuration(inv.total_duration_ms)} · {inv.source_table ?? '—'} {inv.source_operation ?? ''}
+      </p>
+      {inv.source_job_execution ? <p className="small">caused by job {inv.source_job_execution.job_name}</p> : null}
+      {q.isPending ? (
+        <Loading what="its events" />
+      ) : q.isError ? (
+        <ErrorBox error={q.error} what="its events" onRetry={() => q.refetch()} />
+      ) : (
+        <ul className="small" data-testid="chain-step-events">
+          {(events ?? []).map((e) => (
+            <li key={e.id}>
+              {e.event_name}: {e.job_executions.map((j) => `${j.job_name} (${j.status})`).join(', ') || 'no jobs'}
+            </li>
+          ))}
+          {events && events.length === 0 ? <li className="muted">no event detected</li> : null}
+        </ul>
+      )}
+      <p>
+        <Link to={`/flows/${inv.id}${qs}`}>open flow</Link> · <InvLink id={inv.id}>details</InvLink>
+      </p>
+    </div>
+  );
+}
+
 function Chain({ correlationId }: { correlationId: string }) {
   const qs = useRangeQueryString();
   const q = useQuery({
@@ -90,25 +127,7 @@ function Chain({ correlationId }: { correlationId: string }) {
         <GraphView model={model} selectedId={selected?.id ?? null} onSelect={setSelected} height={420} />
         <aside className="side-panel">
           {sel ? (
-            <div>
-              <p>
-                <strong>{sel.source_function}</strong> <StatusBadge status={sel.status} />
-              </p>
-              <p className="small">
-                {formatTimestamp(sel.created_at)} · {formatDuration(sel.total_duration_ms)} · {sel.source_table ?? '—'} {sel.source_operation ?? ''}
-              </p>
-              {sel.source_job_execution ? <p className="small">caused by job {sel.source_job_execution.job_name}</p> : null}
-              <ul className="small">
-                {sel.event_executions.map((e) => (
-                  <li key={e.id}>
-                    {e.event_name}: {e.job_executions.map((j) => `${j.job_name} (${j.status})`).join(', ') || 'no jobs'}
-                  </li>
-                ))}
-              </ul>
-              <p>
-                <Link to={`/flows/${sel.id}${qs}`}>open flow</Link> · <InvLink id={sel.id}>details</InvLink>
-              </p>
-            </div>
+            <ChainStep inv={sel} qs={qs} />
           ) : selected?.kind === 'external' && selected.refId ? (
             <p>
               {selected.label}: {selected.sublabel}. <InvLink id={selected.refId}>open that invocation</InvLink>

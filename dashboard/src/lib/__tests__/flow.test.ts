@@ -57,14 +57,14 @@ describe('invocation flow graph', () => {
 });
 
 describe('correlation chain graph', () => {
-  const chainInv = (id: string, at: string, sourceJob: string | null, jobs: string[], dur = 100): ChainInvocation => ({
+  /** cause: the job that wrote the row and the invocation that job belongs to. */
+  const chainInv = (id: string, at: string, cause: [job: string, owner: string] | null, dur = 100): ChainInvocation => ({
     id, created_at: at, source_function: `fn-${id}`, source_table: null, source_operation: null, status: 'completed', total_duration_ms: dur,
-    correlation_id: 'c', correlation_source: 'explicit', source_job_id: sourceJob, events_detected_count: 1, total_jobs_run: jobs.length, total_jobs_failed: 0,
-    source_job_execution: sourceJob ? { id: sourceJob, job_name: `job-${sourceJob}`, status: 'completed', invocation_id: 'elsewhere' } : null,
-    event_executions: [{ id: `e-${id}`, event_name: 'x', status: 'completed', job_executions: jobs.map((j) => ({ id: j, job_name: `job-${j}`, status: 'completed', duration_ms: 5, created_at: at })) }],
+    correlation_id: 'c', correlation_source: 'explicit', source_job_id: cause?.[0] ?? null, events_detected_count: 1, total_jobs_run: 1, total_jobs_failed: 0,
+    source_job_execution: cause ? { id: cause[0], job_name: `job-${cause[0]}`, status: 'completed', invocation_id: cause[1] } : null,
   });
   it('links the job that wrote the row to the invocation it caused', () => {
-    const invs = [chainInv('a', '2026-11-26T00:00:00.000Z', null, ['ja']), chainInv('b', '2026-11-26T00:00:00.200Z', 'ja', ['jb']), chainInv('c', '2026-11-26T00:00:00.400Z', 'jb', [], 30)];
+    const invs = [chainInv('a', '2026-11-26T00:00:00.000Z', null), chainInv('b', '2026-11-26T00:00:00.200Z', ['ja', 'a']), chainInv('c', '2026-11-26T00:00:00.400Z', ['jb', 'b'], 30)];
     const g = buildChainGraph(invs);
     expect(g.nodes).toHaveLength(3);
     expect(g.edges.map((e) => `${e.source}>${e.target}:${e.label}`)).toEqual(['inv:a>inv:b:job-ja', 'inv:b>inv:c:job-jb']);
@@ -73,8 +73,15 @@ describe('correlation chain graph', () => {
     expect(tl.span).toBe(430);
   });
   it('a causing job outside the chain becomes an external node', () => {
-    const g = buildChainGraph([chainInv('b', '2026-11-26T00:00:00Z', 'zz', [])]);
+    const g = buildChainGraph([chainInv('b', '2026-11-26T00:00:00Z', ['zz', 'elsewhere'])]);
     expect(g.nodes.map((n) => n.kind).sort()).toEqual(['external', 'invocation']);
+    expect(g.nodes.find((n) => n.kind === 'external')?.refId).toBe('elsewhere');
     expect(g.edges).toHaveLength(1);
+  });
+  it('a causing job whose row is gone still links, to a node that says so', () => {
+    const inv = { ...chainInv('b', '2026-11-26T00:00:00Z', null), source_job_id: 'gone' };
+    const g = buildChainGraph([inv]);
+    expect(g.nodes.find((n) => n.kind === 'external')?.sublabel).toBe('job record not available');
+    expect(g.edges.map((e) => e.target)).toEqual(['inv:b']);
   });
 });

@@ -241,14 +241,13 @@ describe('Analytics', () => {
 
 describe('Correlation chain', () => {
   it('shows every invocation of the correlation ID with the causal links', async () => {
-    const mk = (id: string, at: string, src: string | null, jobs: string[]) => ({
+    const mk = (id: string, at: string, src: [job: string, owner: string] | null) => ({
       id, created_at: at, source_function: `fn-${id}`, source_table: 't', source_operation: 'UPDATE', status: 'completed', total_duration_ms: 10,
-      correlation_id: 'a.b', correlation_source: 'explicit', source_job_id: src, events_detected_count: 1, total_jobs_run: jobs.length, total_jobs_failed: 0,
-      source_job_execution: src ? { id: src, job_name: 'w', status: 'completed', invocation_id: 'x' } : null,
-      event_executions: [{ id: `e${id}`, event_name: 'ev', status: 'completed', job_executions: jobs.map((j) => ({ id: j, job_name: `job-${j}`, status: 'completed', duration_ms: 1, created_at: at })) }],
+      correlation_id: 'a.b', correlation_source: 'explicit', source_job_id: src?.[0] ?? null, events_detected_count: 1, total_jobs_run: 1, total_jobs_failed: 0,
+      source_job_execution: src ? { id: src[0], job_name: 'w', status: 'completed', invocation_id: src[1] } : null,
     });
     const m = mockFetch({
-      CorrelationChain: () => ({ data: { invocations: [mk('a', '2026-11-26T00:00:00Z', null, ['j1']), mk('b', '2026-11-26T00:00:01Z', 'j1', [])], invocations_aggregate: count(2) } }),
+      CorrelationChain: () => ({ data: { invocations: [mk('a', '2026-11-26T00:00:00Z', null), mk('b', '2026-11-26T00:00:01Z', ['j1', 'a'])], invocations_aggregate: count(2) } }),
     });
     vi.stubGlobal('fetch', m.fn);
     renderAt('/chains/a.b', '/chains/:correlationId', <ChainsPage />);
@@ -256,5 +255,7 @@ describe('Correlation chain', () => {
     expect(screen.getByText(/1 causal link/)).toBeTruthy();
     expect(m.of('CorrelationChain')[0].variables).toEqual({ correlationId: 'a.b', limit: 500 });
     expect(within(screen.getByTestId('chain-timeline')).getByText('fn-b')).toBeTruthy();
+    // events and jobs are read for the selected invocation only
+    expect(m.of('ChainStepChildren')).toHaveLength(0);
   });
 });

@@ -61,7 +61,7 @@ export function ChainsPage() {
 }
 
 /** The selected invocation of a chain: its row, and its detected events and their jobs, read when selected. */
-function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
+export function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
   const q = useQuery({
     queryKey: ['chain-step', inv.id],
     queryFn: () => gqlRequest(ChainStepChildren, { id: inv.id }),
@@ -80,6 +80,8 @@ function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
         <Loading what="its events" />
       ) : q.isError ? (
         <ErrorBox error={q.error} what="its events" onRetry={() => q.refetch()} />
+      ) : !q.data?.invocations_by_pk ? (
+        <p className="muted small" data-testid="chain-step-events">Its row is no longer stored (deleted by retention since the chain was read).</p>
       ) : (
         <ul className="small" data-testid="chain-step-events">
           {(events ?? []).map((e) => (
@@ -87,7 +89,7 @@ function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
               {e.event_name}: {e.job_executions.map((j) => `${j.job_name} (${j.status})`).join(', ') || 'no jobs'}
             </li>
           ))}
-          {events && events.length === 0 ? <li className="muted">no event detected</li> : null}
+          {events?.length === 0 ? <li className="muted">no event detected</li> : null}
         </ul>
       )}
       <p>

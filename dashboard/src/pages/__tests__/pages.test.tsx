@@ -6,7 +6,7 @@ import { renderAt } from '../../test/render';
 import { InvocationsPage } from '../Invocations';
 import { InvocationDetailPage } from '../InvocationDetail';
 import { OverviewPage } from '../Overview';
-import { ChainsPage } from '../Chains';
+import { ChainsPage, ChainStep } from '../Chains';
 import { histQuantile, mergeHistograms } from '../../lib/rollups';
 import { formatDuration } from '../../lib/format';
 
@@ -240,12 +240,12 @@ describe('Analytics', () => {
 });
 
 describe('Correlation chain', () => {
+  const mk = (id: string, at: string, src: [job: string, owner: string] | null) => ({
+    id, created_at: at, source_function: `fn-${id}`, source_table: 't', source_operation: 'UPDATE', status: 'completed', total_duration_ms: 10,
+    correlation_id: 'a.b', correlation_source: 'explicit', source_job_id: src?.[0] ?? null, events_detected_count: 1, total_jobs_run: 1, total_jobs_failed: 0,
+    source_job_execution: src ? { id: src[0], job_name: 'w', status: 'completed', invocation_id: src[1] } : null,
+  });
   it('shows every invocation of the correlation ID with the causal links', async () => {
-    const mk = (id: string, at: string, src: [job: string, owner: string] | null) => ({
-      id, created_at: at, source_function: `fn-${id}`, source_table: 't', source_operation: 'UPDATE', status: 'completed', total_duration_ms: 10,
-      correlation_id: 'a.b', correlation_source: 'explicit', source_job_id: src?.[0] ?? null, events_detected_count: 1, total_jobs_run: 1, total_jobs_failed: 0,
-      source_job_execution: src ? { id: src[0], job_name: 'w', status: 'completed', invocation_id: src[1] } : null,
-    });
     const m = mockFetch({
       CorrelationChain: () => ({ data: { invocations: [mk('a', '2026-11-26T00:00:00Z', null), mk('b', '2026-11-26T00:00:01Z', ['j1', 'a'])], invocations_aggregate: count(2) } }),
     });
@@ -257,5 +257,24 @@ describe('Correlation chain', () => {
     expect(within(screen.getByTestId('chain-timeline')).getByText('fn-b')).toBeTruthy();
     // events and jobs are read for the selected invocation only
     expect(m.of('ChainStepChildren')).toHaveLength(0);
+  });
+  it('the selected invocation shows its detected events and their jobs, read by id', async () => {
+    const sel = mk('b', '2026-11-26T00:00:01Z', ['j1', 'a']);
+    const m = mockFetch({
+      ChainStepChildren: (v) => ({ data: { invocations_by_pk: { id: v.id, event_executions: [
+        { id: 'e1', event_name: 'orders.shipped', status: 'completed', job_executions: [{ id: 'j2', job_name: 'notify', status: 'completed' }, { id: 'j3', job_name: 'bill', status: 'failed' }] },
+        { id: 'e2', event_name: 'orders.paid', status: 'completed', job_executions: [] }] } } }),
+    });
+    vi.stubGlobal('fetch', m.fn);
+    renderAt('/chains/a.b', '/chains/:correlationId', <ChainStep inv={sel} qs="" />);
+    const list = await screen.findByRole('list');
+    expect(within(list).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['orders.shipped: notify (completed), bill (failed)', 'orders.paid: no jobs']);
+    expect(m.of('ChainStepChildren')[0].variables).toEqual({ id: 'b' });
+    expect(screen.getByText('caused by job w')).toBeTruthy();
+  });
+  it('a selected invocation deleted since the chain was read says so', async () => {
+    vi.stubGlobal('fetch', mockFetch({ ChainStepChildren: () => ({ data: { invocations_by_pk: null } }) }).fn);
+    renderAt('/chains/a.b', '/chains/:correlationId', <ChainStep inv={mk('b', '2026-11-26T00:00:01Z', null)} qs="" />);
+    expect((await screen.findByTestId('chain-step-events')).textContent).toMatch(/no longer stored/);
   });
 });

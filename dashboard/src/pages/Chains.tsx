@@ -66,7 +66,7 @@ export function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
     queryKey: ['chain-step', inv.id],
     queryFn: () => gqlRequest(ChainStepChildren, { id: inv.id }),
   });
-  const events = q.data?.invocations_by_pk?.event_executions;
+  const row = q.data?.invocations_by_pk;
   return (
     <div data-testid="chain-step">
       <p>
@@ -80,16 +80,16 @@ export function ChainStep({ inv, qs }: { inv: ChainInvocation; qs: string }) {
         <Loading what="its events" />
       ) : q.isError ? (
         <ErrorBox error={q.error} what="its events" onRetry={() => q.refetch()} />
-      ) : !q.data?.invocations_by_pk ? (
+      ) : !row ? (
         <p className="muted small" data-testid="chain-step-events">Its row is no longer stored (deleted by retention since the chain was read).</p>
       ) : (
         <ul className="small" data-testid="chain-step-events">
-          {(events ?? []).map((e) => (
+          {row.event_executions.map((e) => (
             <li key={e.id}>
               {e.event_name}: {e.job_executions.map((j) => `${j.job_name} (${j.status})`).join(', ') || 'no jobs'}
             </li>
           ))}
-          {events?.length === 0 ? <li className="muted">no event detected</li> : null}
+          {row.event_executions.length === 0 ? <li className="muted">no event detected</li> : null}
         </ul>
       )}
       <p>

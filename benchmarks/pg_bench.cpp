@@ -3,7 +3,7 @@
 //
 //   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R]
 //   eventscope_pg_bench memory  --jobs N
-//   eventscope_pg_bench storage --url URL --invocations N [--payload]
+//   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N]
 //
 // Every mode prints one JSON object on stdout (the script turns them into tables) and exits non-zero on failure.
 #include <malloc.h>
@@ -262,27 +262,41 @@ int run_storage(const std::map<std::string, std::string>& a) {
     es::observer<opts> obs(cfg, es::correlation_config{}, cfg);
     auto payload = esbench::hasura_payload();
     const char* job_names[5] = {"send_email", "update_inventory", "notify_slack", "charge_card", "write_audit"};
-    for (std::size_t i = 0; i < n; ++i) {
-        EVENTSCOPE_INVOCATION(obs, inv, payload, "db-orders");
-        {
-            EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
-            ev.set_module_path("./events/orders.shipped.js");
-            if (ev.detected(true)) {
-                for (int k = 0; k < 5; ++k) {
-                    EVENTSCOPE_JOB(ev, job, job_names[k], json{{"retries", 3}, {"timeout", 5000}});
-                    job.set_function_name(std::string("run_") + job_names[k]);
-                    job.log(es::log_level::info, "processed order batch");
-                    if (i % 50 == 0 && k == 4) job.fail("timeout after 5000 ms", "TimeoutError");
-                    else job.set_result(json{{"ok", true}, {"rows", k}});
+    // Invocations [first, last) on the calling thread; with --threads the rows of several threads interleave in
+    // the sink's batches, as a service's request threads do.
+    auto write_invocations = [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+            EVENTSCOPE_INVOCATION(obs, inv, payload, "db-orders");
+            {
+                EVENTSCOPE_EVENT(inv, ev, "orders.shipped");
+                ev.set_module_path("./events/orders.shipped.js");
+                if (ev.detected(true)) {
+                    for (int k = 0; k < 5; ++k) {
+                        EVENTSCOPE_JOB(ev, job, job_names[k], json{{"retries", 3}, {"timeout", 5000}});
+                        job.set_function_name(std::string("run_") + job_names[k]);
+                        job.log(es::log_level::info, "processed order batch");
+                        if (i % 50 == 0 && k == 4) job.fail("timeout after 5000 ms", "TimeoutError");
+                        else job.set_result(json{{"ok", true}, {"rows", k}});
+                    }
                 }
             }
+            {
+                EVENTSCOPE_EVENT(inv, ev, "orders.cancelled");
+                ev.set_module_path("./events/orders.cancelled.js");
+                ev.detected(false);
+            }
+            if ((i - first) % 20000 == 19999 && !obs.flush(std::chrono::minutes(5)))
+                throw std::runtime_error("flush failed: " + obs.stats().last_error);
         }
-        {
-            EVENTSCOPE_EVENT(inv, ev, "orders.cancelled");
-            ev.set_module_path("./events/orders.cancelled.js");
-            ev.detected(false);
-        }
-        if (i % 20000 == 19999 && !obs.flush(std::chrono::minutes(5))) throw std::runtime_error("flush failed: " + obs.stats().last_error);
+    };
+    const std::size_t threads = std::max<std::size_t>(1, num(a, "threads", 1));
+    if (threads == 1) {
+        write_invocations(0, n);
+    } else {
+        std::vector<std::thread> writers;
+        for (std::size_t t = 0; t < threads; ++t)
+            writers.emplace_back([&, t] { write_invocations(n * t / threads, n * (t + 1) / threads); });
+        for (auto& w : writers) w.join();
     }
     if (!obs.flush(std::chrono::minutes(10))) throw std::runtime_error("flush failed: " + obs.stats().last_error);
     auto s = obs.stats();
@@ -316,6 +330,7 @@ int run_storage(const std::map<std::string, std::string>& a) {
     }
     json out = {{"mode", "storage"},
                 {"invocations", n},
+                {"threads", threads},
                 {"payload_captured", with_payload},
                 {"records_dropped", s.dropped},
                 {"tables", tables},

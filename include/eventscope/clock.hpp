@@ -1,4 +1,4 @@
-// Converting hot-path ticks (detail/tick.hpp) to wall-clock nanoseconds, off the hot path.
+// Calibrating the conversion of hot-path ticks (detail/tick.hpp) to wall-clock nanoseconds.
 #pragma once
 
 #include <atomic>
@@ -7,14 +7,15 @@
 #include <limits>
 #include <tuple>
 #include <utility>
-#include <memory>
 #include <mutex>
 
 #include "detail/tick.hpp"
+#include "detail/tick_map.hpp"
 
 namespace eventscope {
 
-// Maps ticks to Unix nanoseconds, off the hot path (only pipeline threads call it). The mapping is piecewise
+// Maps ticks to Unix nanoseconds: pipeline threads stamp records with it, and scopes read its published mapping
+// (detail/tick_map.hpp) for their ids, so an id's time is its row's created_at. The mapping is piecewise
 // linear: each segment starts at a tick with a fixed Unix time and rate, and `refine()` (called by the pipeline
 // before stamping a batch, acting at most every few seconds) opens a new segment at the current tick, continuous
 // with the previous one, with the rate re-estimated against the steady clock over the whole run. A tick is
@@ -27,15 +28,9 @@ public:
         return clock;
     }
 
-    // Lock-free: segments are written once, before the count that publishes them.
-    std::int64_t to_unix_ns(tick t) const noexcept {
-        std::size_t n = count_.load(std::memory_order_acquire);
-        for (std::size_t i = n; i-- > 0;)
-            if (t >= segments_[i].start_tick || i == 0) return segments_[i].convert(t);
-        return segments_[0].convert(t);
-    }
+    std::int64_t to_unix_ns(tick t) const noexcept { return map_.to_unix_ns(t); }
 
-    double ns_per_tick() const noexcept { return segments_[count_.load(std::memory_order_acquire) - 1].ns_per_tick; }
+    double ns_per_tick() const noexcept { return map_.last().ns_per_tick; }
 
     void refine() {
 #ifdef EVENTSCOPE_HAS_TSC
@@ -44,28 +39,17 @@ public:
         auto [t, steady] = paired_read();
         if (steady - last_refine_steady_ns_.load(std::memory_order_relaxed) < refine_every_ns) return;
         last_refine_steady_ns_.store(steady, std::memory_order_relaxed);
-        std::size_t n = count_.load(std::memory_order_relaxed);
-        if (n == max_segments) return;  // hours into the run: the rate estimate no longer improves measurably
         if (t <= anchor_tick_) return;
-        segments_[n] = segment{t, segments_[n - 1].convert(t),
-                               static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)};
-        count_.store(n + 1, std::memory_order_release);
+        // Full after 5.7 hours of refinement: by then the rate estimate no longer improves measurably.
+        map_.append({t, map_.last().convert(t),
+                     static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_)});
 #endif
     }
 
 private:
-    struct segment {
-        tick start_tick;
-        std::int64_t start_unix_ns;
-        double ns_per_tick;
-        std::int64_t convert(tick t) const noexcept {
-            return start_unix_ns + static_cast<std::int64_t>(static_cast<double>(t - start_tick) * ns_per_tick);
-        }
-    };
     static constexpr std::int64_t refine_every_ns = 5'000'000'000;
-    static constexpr std::size_t max_segments = 4096;  // 5.7 hours of refinement
 
-    tick_clock() : segments_(std::make_unique<segment[]>(max_segments)) {
+    tick_clock() {
         std::tie(anchor_tick_, anchor_steady_ns_) = paired_read();
         auto anchor_unix = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -78,9 +62,9 @@ private:
         auto [t, steady] = paired_read();
         rate = static_cast<double>(steady - anchor_steady_ns_) / static_cast<double>(t - anchor_tick_);
 #endif
-        segments_[0] = segment{anchor_tick_, anchor_unix, rate};
-        count_.store(1, std::memory_order_release);
+        map_.append({anchor_tick_, anchor_unix, rate});
         last_refine_steady_ns_.store(anchor_steady_ns_);
+        detail::published_tick_map.store(&map_, std::memory_order_release);
     }
 
     // A tick and a steady-clock reading taken at (nearly) the same instant: the tick is the midpoint of two
@@ -110,8 +94,7 @@ private:
     tick anchor_tick_{};
     std::int64_t anchor_steady_ns_{};
     std::atomic<std::int64_t> last_refine_steady_ns_{0};
-    std::unique_ptr<segment[]> segments_;
-    std::atomic<std::size_t> count_{0};
+    detail::tick_map map_;
     std::mutex refine_mutex_;
 };
 

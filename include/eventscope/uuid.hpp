@@ -1,4 +1,8 @@
 // Time-ordered UUIDs (RFC 9562 version 7), generated without a syscall or a lock on the hot path.
+// Once an observer exists, ids carry their scope's start to 1/4096 ms (RFC 9562 section 6.2, method 3: the 12
+// bits after the version hold the fraction of the millisecond) and one thread's ids always increase, so rows
+// reach their tables' primary keys nearly in key order: B-tree pages fill instead of splitting in halves
+// (benchmarks/README.md, "Primary keys in time order").
 #pragma once
 
 #include <array>
@@ -11,6 +15,9 @@
 
 #include <sys/random.h>
 #include <time.h>
+
+#include "detail/tick.hpp"
+#include "detail/tick_map.hpp"
 
 namespace eventscope {
 
@@ -84,9 +91,12 @@ namespace detail {
 // splitmix64: tiny, fast, statistically good enough for the random bits of an identifier.
 struct uuid_random {
     std::uint64_t state;
-    // The last coarse clock reading and the tick it was taken at (see unix_ms_now).
+    // The last coarse clock reading and the tick it was taken at (new_uuid_at, before the clock is calibrated).
     std::uint64_t cached_ms = 0;
     std::int64_t cached_at = 0;
+    // The last id's 60 time bits and its random field: the next id of the same 1/4096 ms counts up from it.
+    std::uint64_t last_time = 0;
+    std::uint64_t last_random = 0;
     std::uint64_t next() noexcept {
         std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -109,7 +119,7 @@ inline std::uint64_t thread_seed() noexcept {
 // Per-thread state of the hot path. Constant-initialized (no guard on access) and initial-exec (a fixed offset
 // from the thread pointer, no __tls_get_addr call), seeded on first use.
 inline uuid_random& thread_uuid_random() noexcept {
-    [[gnu::tls_model("initial-exec")]] thread_local uuid_random rng{0, 0, 0};
+    [[gnu::tls_model("initial-exec")]] thread_local uuid_random rng{0, 0, 0, 0, 0};
     if (rng.state == 0) [[unlikely]]
         rng.state = thread_seed() | 1;  // one getrandom call per thread; every later id is syscall-free
     return rng;
@@ -124,11 +134,12 @@ inline std::uint64_t coarse_unix_ms() noexcept {
 
 }  // namespace detail
 
-inline uuid make_uuid_v7(std::uint64_t unix_ms, detail::uuid_random& rng) noexcept {
-    std::uint64_t a = rng.next(), b = rng.next();
-    // 48-bit milliseconds, version 7, 12 random bits | variant 10, 62 random bits; stored big-endian.
-    std::uint64_t high = (unix_ms << 16) | 0x7000u | (a & 0x0FFFu);
-    std::uint64_t low = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+namespace detail {
+
+// 48-bit milliseconds, version 7, 12 bits | variant 10, 62 bits; stored big-endian.
+inline uuid assemble_uuid_v7(std::uint64_t time60, std::uint64_t random62) noexcept {
+    std::uint64_t high = ((time60 >> 12) << 16) | 0x7000u | (time60 & 0x0FFFu);
+    std::uint64_t low = (random62 & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
     high = __builtin_bswap64(high);
     low = __builtin_bswap64(low);
     uuid u;
@@ -137,21 +148,49 @@ inline uuid make_uuid_v7(std::uint64_t unix_ms, detail::uuid_random& rng) noexce
     return u;
 }
 
+}  // namespace detail
+
+// Milliseconds and 12 random bits (no sub-millisecond order): for callers that only have a millisecond.
+inline uuid make_uuid_v7(std::uint64_t unix_ms, detail::uuid_random& rng) noexcept {
+    return detail::assemble_uuid_v7(unix_ms << 12 | (rng.next() & 0x0FFFu), rng.next());
+}
+
 inline uuid make_uuid_v7(std::uint64_t unix_ms) noexcept { return make_uuid_v7(unix_ms, detail::thread_uuid_random()); }
 
-inline uuid new_uuid() noexcept { return make_uuid_v7(detail::coarse_unix_ms()); }
+// Method 3 of RFC 9562 section 6.2: the millisecond and its fraction in 1/4096 steps (244 ns), then 62 random
+// bits. Within one step the random field of the thread's previous id counts up by a random amount, and a clock
+// that reads earlier than the previous id (another core's tick, a new calibration segment) reuses its time: one
+// thread's ids strictly increase. A fresh random field leaves its top bit clear, room for 2^37 ids per step.
+inline uuid make_uuid_v7_ns(std::int64_t unix_ns, detail::uuid_random& rng) noexcept {
+    auto ns = static_cast<std::uint64_t>(unix_ns);
+    std::uint64_t time60 = (ns / 1'000'000u) << 12 | (ns % 1'000'000u) * 4096u / 1'000'000u;
+    std::uint64_t random62;
+    if (time60 > rng.last_time) [[likely]] {
+        random62 = rng.next() >> 3;
+    } else {
+        time60 = rng.last_time;
+        random62 = rng.last_random + 1 + (rng.next() >> 40);
+    }
+    rng.last_time = time60;
+    rng.last_random = random62;
+    return detail::assemble_uuid_v7(time60, random62);
+}
 
-// The same, on the hot path: the scope has just read the tick counter, and the coarse clock (itself only as
-// fine as the kernel's tick) is read again only when 2^20 ticks (under a millisecond at >= 1 GHz) have passed
-// since this thread last read it.
+// The same, on the hot path: the scope has just read the tick counter. Before any observer has calibrated the
+// clock, the coarse clock (itself only as fine as the kernel's tick) is read again only when 2^20 ticks (under a
+// millisecond at >= 1 GHz) have passed since this thread last read it.
 inline uuid new_uuid_at(std::int64_t tick) noexcept {
     auto& rng = detail::thread_uuid_random();
+    if (const auto* map = detail::published_tick_map.load(std::memory_order_acquire)) [[likely]]
+        return make_uuid_v7_ns(map->to_unix_ns(tick), rng);
     if (static_cast<std::uint64_t>(tick - rng.cached_at) >= (std::uint64_t{1} << 20)) {
         rng.cached_ms = detail::coarse_unix_ms();
         rng.cached_at = tick;
     }
     return make_uuid_v7(rng.cached_ms, rng);
 }
+
+inline uuid new_uuid() noexcept { return new_uuid_at(now_tick()); }
 
 // A random (v4) UUID, for generated correlation IDs where time order does not matter.
 inline uuid new_random_uuid() noexcept {

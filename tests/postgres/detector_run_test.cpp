@@ -200,6 +200,24 @@ BOOST_AUTO_TEST_CASE(a_detector_run_lands_row_for_row) {
                                                    "notify_warehouse|error|calling warehouse"}));
     // Short jobs are written once: every job id was in the batch twice (start, end), coalesced.
     BOOST_TEST(obs.sink().pg().stats().rows_written <= s.written);
+
+    // Every id carries its row's created_at: the same millisecond, and a 1/4096 ms step (the 12 bits after the
+    // version) that overlaps created_at's microsecond (uuid.hpp, RFC 9562 method 3).
+    for (std::string table : {"invocations", "event_executions", "job_executions", "job_logs"}) {
+        auto rows = db.query("SELECT id::text, created_at::text, "
+                             "(" + db.table("uuid7_time") + "(id) = date_trunc('milliseconds', created_at)) AS same_ms, "
+                             "('x' || substr(replace(id::text, '-', ''), 14, 3))::bit(12)::int AS step, "
+                             "(floor(extract(epoch FROM created_at) * 1e6)::bigint % 1000) AS micros "
+                             "FROM " + db.table(table) + " WHERE correlation_id = $1", corr);
+        BOOST_TEST(!rows.empty(), table);
+        for (const auto& r : rows) {
+            BOOST_TEST(r[2].as<bool>(), table << " id " << r[0].c_str() << " created_at " << r[1].c_str());
+            double step_from_ns = r[3].as<int>() * 1e6 / 4096, step_to_ns = (r[3].as<int>() + 1) * 1e6 / 4096;
+            double micro_from_ns = r[4].as<int>() * 1e3, micro_to_ns = micro_from_ns + 1e3;
+            BOOST_TEST((step_from_ns < micro_to_ns && step_to_ns > micro_from_ns),
+                       table << " id " << r[0].c_str() << ": step " << r[3].as<int>() << ", created_at " << r[1].c_str());
+        }
+    }
 }
 
 // The seed's three GraphQL examples, as the SQL Hasura runs for them.

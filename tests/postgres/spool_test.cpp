@@ -85,6 +85,65 @@ BOOST_AUTO_TEST_CASE(the_fsync_policy_is_followed) {
     std::filesystem::remove_all(dir);
 }
 
+// Files of several blocks (the replay reads 1 MiB at a time), a line longer than a block, and a writer that fails
+// mid-file: every line comes back once, in order, a failed chunk is offered again from its first line, and a
+// failed replay has read about one block, not the whole file.
+BOOST_AUTO_TEST_CASE(a_replay_resumes_at_the_failed_chunk_across_blocks_and_files) {
+    auto dir = pg_test::temp_dir("spool-resume");
+    spool s(dir, 64u << 20, 4u << 20, spool_sync::none);
+    std::vector<std::string> appended;
+    auto add = [&](const std::string& line) {
+        appended.push_back(line);
+        BOOST_REQUIRE(!s.append(line + "\n"));
+    };
+    for (int i = 0; i < 30000; ++i) add("{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}");
+    add("{\"long\":\"" + std::string(3u << 20, 'L') + "\"}");  // 3 MiB: three blocks for one line
+    for (int i = 30000; i < 40000; ++i) add("{\"n\":" + std::to_string(i) + "}");
+    BOOST_REQUIRE(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}) >= 2);
+
+    // The server is down: the first chunk fails, and only the start of the first file (over 4 MiB) was read.
+    auto bytes_read = [] {
+        std::ifstream io("/proc/self/io");
+        std::string key;
+        std::uint64_t value = 0;
+        while (io >> key >> value)
+            if (key == "rchar:") return value;
+        return std::uint64_t{0};
+    };
+    auto read_before = bytes_read();
+    BOOST_TEST(!s.replay(100, [](const std::vector<std::string_view>&, const std::string&) { return false; }));
+    auto read = bytes_read() - read_before;
+    BOOST_TEST(read < (std::uint64_t{2} << 20), read << " bytes read for a chunk of 100 lines");
+
+    std::vector<std::string> seen;
+    std::size_t calls = 0, offered_again = 0;
+    std::string failed_first;
+    auto writer = [&](const std::vector<std::string_view>& chunk, const std::string&) {
+        ++calls;
+        BOOST_REQUIRE(!chunk.empty());
+        BOOST_TEST(chunk.size() <= 5000u);
+        if (calls == 3 || calls == 7) {  // the server went away: this chunk is not written
+            failed_first = std::string(chunk.front());
+            return false;
+        }
+        if (!failed_first.empty()) {
+            BOOST_TEST((std::string(chunk.front()) == failed_first));
+            failed_first.clear();
+            ++offered_again;
+        }
+        for (auto l : chunk) seen.emplace_back(l);
+        return true;
+    };
+    while (!s.replay(5000, writer)) {
+    }
+    BOOST_TEST(offered_again == 2u);
+    BOOST_TEST(seen.size() == appended.size());
+    BOOST_TEST((seen == appended));
+    BOOST_TEST(s.bytes() == 0u);
+    BOOST_TEST(std::filesystem::is_empty(dir));
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(a_full_spool_refuses_with_a_reason) {
     auto dir = pg_test::temp_dir("spool-full");
     spool s(dir, 200, 100, spool_sync::none);

@@ -24,7 +24,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -136,29 +135,43 @@ public:
 
     // Replays oldest first, in chunks of at most max_lines lines: write(lines) returns whether the chunk is done
     // (written or dead-lettered); on false the replay stops and resumes at that chunk next time. Returns whether
-    // the spool is empty now.
+    // the spool is empty now. A file is read from its first unwritten line, a block at a time: a retry during an
+    // outage reads that one chunk again, not the whole file, and memory holds one chunk's lines.
     template <class WriteChunk>
     bool replay(std::size_t max_lines, WriteChunk&& write) {
         while (!files_.empty()) {
             auto& file = files_.front();
             if (files_.size() == 1) active_.reset();  // appends after this replay start a new file
             std::ifstream in(file.path, std::ios::binary);
-            std::string content;
-            if (in) content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-            std::size_t pos = std::min<std::size_t>(offset_, content.size());
-            while (pos < content.size()) {
-                std::vector<std::string_view> lines;
-                std::size_t end = pos;
-                while (end < content.size() && lines.size() < max_lines) {
-                    auto nl = content.find('\n', end);
-                    auto line_end = nl == std::string::npos ? content.size() : nl;
-                    std::string_view line(content.data() + end, line_end - end);
-                    end = nl == std::string::npos ? content.size() : nl + 1;
-                    if (!line.empty()) lines.push_back(line);
+            if (in) in.seekg(static_cast<std::streamoff>(offset_));
+            bool at_end = !in;
+            std::string unread;  // the file from offset_ on, as far as read
+            std::vector<std::pair<std::size_t, std::size_t>> spans;  // the chunk's lines in `unread`: start, length
+            std::vector<std::string_view> lines;
+            for (;;) {
+                spans.clear();
+                std::size_t consumed = 0;
+                while (spans.size() < max_lines) {
+                    auto nl = unread.find('\n', consumed);
+                    if (nl == std::string::npos) {
+                        if (!at_end) {
+                            at_end = !read_block(in, unread);
+                            continue;
+                        }
+                        if (consumed < unread.size()) spans.emplace_back(consumed, unread.size() - consumed);
+                        consumed = unread.size();
+                        break;
+                    }
+                    if (nl > consumed) spans.emplace_back(consumed, nl - consumed);
+                    consumed = nl + 1;
                 }
-                if (!write(lines, file.path.string())) return false;
-                pos = end;
-                offset_ = pos;
+                if (consumed == 0) break;  // the file is done
+                // Views are taken once the chunk is complete: reading a block may move `unread`.
+                lines.clear();
+                for (auto [start, length] : spans) lines.emplace_back(unread.data() + start, length);
+                if (!lines.empty() && !write(lines, file.path.string())) return false;
+                offset_ += consumed;
+                unread.erase(0, consumed);
             }
             std::error_code ec;
             std::filesystem::remove(file.path, ec);
@@ -170,6 +183,16 @@ public:
     }
 
 private:
+    // Appends up to one block of the file to `unread`; false at the end of the file.
+    static bool read_block(std::ifstream& in, std::string& unread) {
+        constexpr std::size_t block = std::size_t{1} << 20;
+        auto had = unread.size();
+        unread.resize(had + block);
+        in.read(unread.data() + had, static_cast<std::streamsize>(block));
+        unread.resize(had + static_cast<std::size_t>(in.gcount()));
+        return static_cast<bool>(in);
+    }
+
     // The append's bytes are in the file; with per_batch they are on disk before the caller reports success.
     std::optional<std::string> sync_after_append() {
         if (sync_ == spool_sync::none || !active_) return std::nullopt;

@@ -33,16 +33,14 @@ public:
         return segments_[0].convert(t);
     }
 
-    std::size_t size() const noexcept { return count_.load(std::memory_order_acquire); }
     const segment& last() const noexcept { return segments_[count_.load(std::memory_order_acquire) - 1]; }
 
-    // One writer at a time (clock.hpp holds a mutex); false when full.
-    bool append(const segment& s) noexcept {
+    // One writer at a time (clock.hpp holds a mutex). Once full, the last segment stays in use.
+    void append(const segment& s) noexcept {
         std::size_t n = count_.load(std::memory_order_relaxed);
-        if (n == max_segments) return false;
+        if (n == max_segments) return;
         segments_[n] = s;
         count_.store(n + 1, std::memory_order_release);
-        return true;
     }
 
 private:

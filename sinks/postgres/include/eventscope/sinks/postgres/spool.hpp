@@ -150,11 +150,12 @@ public:
             std::vector<std::string_view> lines;
             for (;;) {
                 spans.clear();
-                std::size_t consumed = 0;
+                std::size_t consumed = 0, searched = 0;  // searched: no newline in unread[consumed, searched)
                 while (spans.size() < max_lines) {
-                    auto nl = unread.find('\n', consumed);
+                    auto nl = unread.find('\n', searched);
                     if (nl == std::string::npos) {
                         if (!at_end) {
+                            searched = unread.size();  // a line longer than a block is not searched again
                             at_end = !read_block(in, unread);
                             continue;
                         }
@@ -163,7 +164,7 @@ public:
                         break;
                     }
                     if (nl > consumed) spans.emplace_back(consumed, nl - consumed);
-                    consumed = nl + 1;
+                    consumed = searched = nl + 1;
                 }
                 if (consumed == 0) break;  // the file is done
                 // Views are taken once the chunk is complete: reading a block may move `unread`.

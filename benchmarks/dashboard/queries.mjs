@@ -1,7 +1,8 @@
 // Times every GraphQL operation the dashboard sends (dashboard/src/graphql/queries.ts) and the seed's three
 // example queries, through the console server (dashboard/server), as the browser would: HTTP POST /v1/graphql.
 //   node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168] [--only TEXT]
-//   (--only: the operations whose name contains TEXT)
+//   (--only: the operations whose name contains TEXT; --same-as URL: each operation's raw response must equal that of
+//   another server, e.g. the build before a compiler change, or the line reports an error)
 // Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
 // Prints one JSON line per (operation, range): p50/p95/max ms round trip, rows; exits 1 if any query errors.
 import { performance } from 'node:perf_hooks';
@@ -11,6 +12,11 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const endpoint = args.endpoint;
 const reps = Number(args.reps ?? 20);
 const hoursList = String(args.hours ?? '24').split(',').map(Number);
+
+async function rawResponse(url, query, variables) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return res.text();
+}
 
 async function gql(query, variables) {
   const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
@@ -115,6 +121,10 @@ for (const hours of hoursList) {
         const data = await gql(query, vars);
         times.push(performance.now() - t0);
         rows = Object.values(data).reduce((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+      }
+      if (args['same-as']) {
+        const [mine, theirs] = await Promise.all([rawResponse(endpoint, query, vars), rawResponse(args['same-as'], query, vars)]);
+        if (mine !== theirs) throw new Error(`the response (${mine.length} B) differs from ${args['same-as']}'s (${theirs.length} B)`);
       }
     } catch (e) { error = String(e.message ?? e); failed++; }
     times.sort((a, b) => a - b);

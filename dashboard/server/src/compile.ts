@@ -230,7 +230,8 @@ export class Compiler implements CompileContext {
 
   // ---------- selections ----------
   /** FROM/WHERE/ORDER BY/LIMIT of a selection with the standard 5 arguments; returns the inner SELECT. */
-  private innerSelect(src: Source, args: Record<string, unknown>, path: string, join: ((c: RowCtx) => string) | undefined, cap: boolean) {
+  private innerSelect(src: Source, args: Record<string, unknown>, path: string, join: ((c: RowCtx) => string) | undefined, cap: boolean,
+    cols: Set<string> | null) {
     const t = src.table;
     const p = this.perm(t);
     const s = this.scope(src, join);
@@ -256,7 +257,7 @@ export class Compiler implements CompileContext {
     if (p.limit != null) limit = limit == null ? p.limit : Math.min(limit, p.limit);
     if (cap && this.limits.maxRows > 0) limit = limit == null ? this.limits.maxRows : Math.min(limit, this.limits.maxRows);
     const orderCols = order.map((o, i) => ({ expr: `o${i}`, dir: o.dir }));
-    const keys = order.map((o, i) => `, ${o.expr} AS o${i}`).join('');
+    const keys = order.map((o, i) => `${o.expr} AS o${i}`);
     const tail = (order.length ? ` ORDER BY ${order.map((o) => `${o.expr} ${o.dir}`).join(', ')}` : '')
       + (limit != null ? ` LIMIT ${this.sql.param(limit, 'bigint')}` : '')
       + (offset != null ? ` OFFSET ${this.sql.param(offset, 'bigint')}` : '');
@@ -264,21 +265,77 @@ export class Compiler implements CompileContext {
     // only, and build the row value for the N kept. Built before the sort, it was copied for every row of the
     // filter (a 7-day invocation list by duration: 260 -> 115 ms in psql, benchmarks/README.md).
     const topN = order.length > 0 && (args.limit != null || p.limit != null) && !distinct && t.pk.length > 0 && src.from === tableRef(t);
-    if (!topN) return { sql: `SELECT ${distinct}${s.alias} AS r${keys} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}`, orderCols };
+    if (!topN) {
+      const row = cols ? [...cols].map((c) => `${s.ctx.col(c)} AS ${projectedName(c)}`) : [`${s.alias} AS r`];
+      const items = [...row, ...keys];
+      if (!items.length) items.push('TRUE AS _'); // a count(*) reads no column; DISTINCT ON still needs an item
+      return { sql: `SELECT ${distinct}${items.join(', ')} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}`, orderCols };
+    }
     const kept = this.sql.alias('k');
     const row = this.sql.alias('t');
-    const pk = t.pk.map((c, i) => `${s.ctx.col(c)} AS k${i}`).join(', ');
+    const pk = t.pk.map((c, i) => `${s.ctx.col(c)} AS k${i}`);
     const byPk = t.pk.map((c, i) => `${row}.${quoteIdent(c)} = ${kept}.k${i}`).join(' AND ');
-    const sql = `SELECT (SELECT ${row} FROM ${src.from} AS ${row} WHERE ${byPk}) AS r${order.map((_, i) => `, ${kept}.o${i}`).join('')}`
-      + ` FROM (SELECT ${pk}${keys} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}) AS ${kept} OFFSET 0`; // OFFSET 0: not pulled up, so each field reads one r rather than repeating the look-up
-    return { sql, orderCols };
+    const keptKeys = order.map((_, i) => `${kept}.o${i}`);
+    const sorted = `(SELECT ${[...pk, ...keys].join(', ')} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}) AS ${kept}`;
+    // OFFSET 0: not pulled up, so each field reads the one looked-up row rather than repeating the look-up.
+    if (!cols) return { sql: `SELECT ${[`(SELECT ${row} FROM ${src.from} AS ${row} WHERE ${byPk}) AS r`, ...keptKeys].join(', ')} FROM ${sorted} OFFSET 0`, orderCols };
+    if (!cols.size) return { sql: `SELECT ${keptKeys.join(', ')} FROM ${sorted}`, orderCols };
+    const looked = this.sql.alias('r');
+    const lookup = `(SELECT ${[...cols].map((c) => `${row}.${quoteIdent(c)} AS ${projectedName(c)}`).join(', ')} FROM ${src.from} AS ${row} WHERE ${byPk} OFFSET 0) AS ${looked}`;
+    return { sql: `SELECT ${[...[...cols].map((c) => `${looked}.${projectedName(c)}`), ...keptKeys].join(', ')} FROM ${sorted} CROSS JOIN LATERAL ${lookup} OFFSET 0`, orderCols };
+  }
+
+  /**
+   * The columns of a table's rows that an object selection reads (its columns, the parent side of its
+   * relationships), or null when it needs the row value itself (a computed field takes the row). Selecting these
+   * instead of the whole row spares a composite of every column per row, with its TOASTed values fetched
+   * (benchmarks/README.md, "What is left above 50 ms").
+   */
+  private objectColumns(type: GraphQLObjectType, fields: Map<string, FieldNode[]>): Set<string> | null {
+    const cols = new Set<string>();
+    for (const nodes of fields.values()) {
+      const name = nodes[0].name.value;
+      if (name === '__typename') continue;
+      const m = metaOf(type.getFields()[name]);
+      if (!m) return null; // objectJson names the unknown field
+      if (m.kind === 'column') cols.add(m.column.name);
+      else if (m.kind === 'objrel' || m.kind === 'arrrel' || m.kind === 'arrrel_agg') for (const [l] of m.rel.mapping) cols.add(l);
+      else return null;
+    }
+    return cols;
+  }
+
+  /** The same for an aggregate's fields; null for count(distinct) over whole rows. */
+  private aggregateColumns(type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string): Set<string> | null {
+    const cols = new Set<string>();
+    for (const [k, fns] of fields) {
+      const name = fns[0].name.value;
+      if (name === '__typename') continue;
+      const def = type.getFields()[name];
+      const m = metaOf(def);
+      if (m?.kind === 'agg_count') {
+        const a = this.args(def, fns[0], `${path}.selectionSet.${k}`);
+        const named = (a.columns as string[] | null) ?? [];
+        if (!named.length && a.distinct === true) return null;
+        for (const c of named) cols.add(c);
+      } else if (m?.kind === 'agg_op') {
+        const opType = getNamedType(def.type) as GraphQLObjectType;
+        for (const cns of this.subFields(opType, fns).values()) {
+          const cm = metaOf(opType.getFields()[cns[0].name.value]);
+          if (cm?.kind === 'agg_col') cols.add(cm.column.name);
+        }
+      } else if (m) return null;
+    }
+    return cols;
   }
 
   private selectList(src: Source, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
     join?: (c: RowCtx) => string): string {
-    const { sql, orderCols } = this.innerSelect(src, args, path, join, true);
+    const fields = this.subFields(type, nodes);
+    const cols = this.objectColumns(type, fields);
+    const { sql, orderCols } = this.innerSelect(src, args, path, join, true, cols);
     const s = this.sql.alias('s');
-    const obj = this.objectJson(wholeRowCtx(`${s}.r`), type, this.subFields(type, nodes), path);
+    const obj = this.objectJson(cols ? projectedCtx(s, cols) : wholeRowCtx(`${s}.r`), type, fields, path);
     const ord = orderCols.length ? ` ORDER BY ${orderCols.map((o) => `${s}.${o.expr} ${o.dir}`).join(', ')}` : '';
     return `(SELECT coalesce(json_agg(${obj}${ord}), '[]'::json) FROM (${sql}) AS ${s})`;
   }
@@ -296,10 +353,12 @@ export class Compiler implements CompileContext {
         pairs.push([k, this.selectList(src, args, getNamedType(def.type) as GraphQLObjectType, fns, fpath, join)]);
       } else if (m?.kind === 'agg_aggregate') {
         // Aggregates see the whole filtered/limited set: no max-rows cap here (it would falsify counts).
-        const { sql } = this.innerSelect(src, args, fpath, join, false);
-        const s = this.sql.alias('s');
         const aggType = getNamedType(def.type) as GraphQLObjectType;
-        pairs.push([k, `(SELECT ${this.aggregateFieldsJson(aggType, this.subFields(aggType, fns), wholeRowCtx(`${s}.r`), `${s}.r`, fpath)} FROM (${sql}) AS ${s})`]);
+        const aggFields = this.subFields(aggType, fns);
+        const cols = this.aggregateColumns(aggType, aggFields, fpath);
+        const { sql } = this.innerSelect(src, args, fpath, join, false, cols);
+        const s = this.sql.alias('s');
+        pairs.push([k, `(SELECT ${this.aggregateFieldsJson(aggType, aggFields, cols ? projectedCtx(s, cols) : wholeRowCtx(`${s}.r`), `${s}.r`, fpath)} FROM (${sql}) AS ${s})`]);
       }
     }
     return this.sql.jsonObject(pairs);
@@ -435,6 +494,18 @@ export function parseJsonPath(path: string, errPath: string): string[] {
 function integerArg(v: unknown, path: string, expected: string): unknown {
   if (v instanceof LooseValue) throw new HasuraError(`expected ${expected} for type "Int", but found a string`, 'validation-failed', path);
   return v;
+}
+
+/** Output name of a selected column in an inner SELECT: prefixed, so no column can take a sort key's name (o0...). */
+const projectedName = (c: string) => quoteIdent(`c_${c}`);
+
+/** A row of an inner SELECT that carries only `cols`; anything else is a compiler bug, reported as such. */
+function projectedCtx(alias: string, cols: Set<string>): RowCtx {
+  const missing = (what: string): never => { throw new HasuraError(`internal: ${what} was not selected by the inner query`, 'unexpected', '$'); };
+  return {
+    get row(): string { return missing('the row value'); },
+    col: (c) => (cols.has(c) ? `${alias}.${projectedName(c)}` : missing(`column ${c}`)),
+  };
 }
 
 function joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {

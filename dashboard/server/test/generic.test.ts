@@ -71,6 +71,33 @@ describe('generic metadata', () => {
     assert.deepEqual((await q('{ writers(where: {meta: {_contains: {langs: ["fr"]}}}) { id } }')).writers, [{ id: 1 }]);
   });
 
+  test('lists and aggregates select the columns they read, the row value only where a computed field takes it', async () => {
+    const cfg = loadConfig(['--metadata-dir', MD, '--database-url', db.url, '--port', '0', '--static-dir', 'none'], {});
+    if (cfg === 'help') throw new Error();
+    const e = await Engine.create(cfg, {});
+    const wholeRow = / AS r\b/; // how the compiler names a row value taken whole
+    try {
+      const sqlOf = (query: string) => e.prepare({ query }, { headers: {} }).compiled.sql!;
+      assert.doesNotMatch(sqlOf('{ writers(order_by: {id: asc}, limit: 2) { name posts(order_by: {id: asc}) { id author { mail } } } }'), wholeRow);
+      assert.doesNotMatch(sqlOf('{ writers { name } articles_aggregate(distinct_on: [author_id]) { aggregate { count max { score } } } }'), wholeRow);
+      assert.match(sqlOf('{ writers { label } }'), wholeRow);
+      assert.match(sqlOf('{ writers_stats { aggregate { count(distinct: true) } } }'), wholeRow);
+    } finally { await e.close(); }
+    const d = await q(`{ top: writers(order_by: {id: asc}, limit: 2) { name posts(order_by: {id: desc}) { id title author { mail } }
+        posts_aggregate { aggregate { count max { score } } } }
+      authors_with_posts: articles_aggregate(distinct_on: [author_id]) { aggregate { count } }
+      rows: writers_stats { aggregate { count(distinct: true) c: count(columns: [mail]) } }
+      labels: writers(order_by: {id: asc}) { label } }`);
+    assert.deepEqual(d.top, [
+      { name: 'Ann', posts: [{ id: 11, title: 'World', author: { mail: 'ann@x.org' } }, { id: 10, title: 'Hello', author: { mail: 'ann@x.org' } }],
+        posts_aggregate: { aggregate: { count: 2, max: { score: 1.5 } } } },
+      { name: 'Bob', posts: [{ id: 12, title: 'Bye', author: { mail: null } }], posts_aggregate: { aggregate: { count: 1, max: { score: 2.5 } } } },
+    ]);
+    assert.equal(d.authors_with_posts.aggregate.count, 2);
+    assert.deepEqual(d.rows.aggregate, { count: 3, c: 2 });
+    assert.deepEqual(d.labels.map((x: any) => x.label), ['Ann <ann@x.org>', 'Bob <?>', 'Cy <cy@x.org>']);
+  });
+
   test('composite foreign key object relationship', async () => {
     const d = await q('{ shops(order_by: {id: asc}) { id region { label } } }');
     assert.deepEqual(d.shops, [{ id: 1, region: { label: 'Berlin' } }, { id: 2, region: { label: 'Ile-de-France' } }, { id: 3, region: null }]);

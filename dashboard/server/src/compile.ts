@@ -262,8 +262,8 @@ export class Compiler implements CompileContext {
       + (limit != null ? ` LIMIT ${this.sql.param(limit, 'bigint')}` : '')
       + (offset != null ? ` OFFSET ${this.sql.param(offset, 'bigint')}` : '');
     // A top-N asked for (limit argument or the role's limit) over a table: sort the primary key and the sort keys
-    // only, and build the row value for the N kept. Built before the sort, it was copied for every row of the
-    // filter (a 7-day invocation list by duration: 260 -> 115 ms in psql, benchmarks/README.md).
+    // only, and read what the selection needs of the N kept by key. Read before the sort, it was copied for every
+    // row of the filter (a 7-day invocation list by duration: 260 -> 115 ms in psql, benchmarks/README.md).
     const topN = order.length > 0 && (args.limit != null || p.limit != null) && !distinct && t.pk.length > 0 && src.from === tableRef(t);
     if (!topN) {
       const row = cols ? [...cols].map((c) => `${s.ctx.col(c)} AS ${projectedName(c)}`) : [`${s.alias} AS r`];
@@ -288,8 +288,8 @@ export class Compiler implements CompileContext {
   /**
    * The columns of a table's rows that an object selection reads (its columns, the parent side of its
    * relationships), or null when it needs the row value itself (a computed field takes the row). Selecting these
-   * instead of the whole row spares a composite of every column per row, with its TOASTed values fetched
-   * (benchmarks/README.md, "What is left above 50 ms").
+   * instead of the whole row spares a composite of every column per row: a view's unselected columns are never
+   * computed, a row's unselected TOASTed values never fetched (benchmarks/README.md, "Selections read their columns").
    */
   private objectColumns(type: GraphQLObjectType, fields: Map<string, FieldNode[]>): Set<string> | null {
     const cols = new Set<string>();

@@ -14,6 +14,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace detector_run_test {
+
 using namespace pg_test;
 using eventscope::capture;
 
@@ -343,3 +346,5 @@ BOOST_AUTO_TEST_CASE(a_long_running_job_is_visible_as_running_then_completed) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace detector_run_test

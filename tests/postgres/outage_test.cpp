@@ -7,6 +7,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace outage_test {
+
 using namespace pg_test;
 using eventscope::capture;
 
@@ -264,3 +267,5 @@ BOOST_AUTO_TEST_CASE(a_write_stuck_on_the_server_is_cut_short_at_the_shutdown_de
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outage_test

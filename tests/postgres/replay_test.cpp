@@ -14,6 +14,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace replay_test {
+
 using namespace pg_test;
 using eventscope::capture;
 
@@ -220,3 +223,5 @@ BOOST_AUTO_TEST_CASE(clauses_reach_the_database_and_the_clause_rollup_equals_the
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace replay_test

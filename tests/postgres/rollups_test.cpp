@@ -9,6 +9,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace rollups_test {
+
 using namespace pg_test;
 using eventscope::capture;
 
@@ -283,3 +286,5 @@ BOOST_AUTO_TEST_CASE(cpp_and_sql_status_ranks_agree) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace rollups_test

@@ -8,6 +8,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace rows_test {
+
 using namespace pg_test;
 using eventscope::capture;
 
@@ -578,3 +581,5 @@ BOOST_AUTO_TEST_CASE(record_encoding_equals_row_json_encoding) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace rows_test

@@ -10,6 +10,9 @@
 
 #include "pg_test_support.hpp"
 
+// One namespace per file: the suite is compiled as a unity build (tests/postgres/CMakeLists.txt).
+namespace spool_test {
+
 using eventscope::pg::spool;
 using eventscope::pg::spool_sync;
 
@@ -171,3 +174,5 @@ BOOST_AUTO_TEST_CASE(an_unusable_spool_directory_is_warned_about_at_construction
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace spool_test

@@ -39,7 +39,8 @@ run_suite() {  # name, command...
 }
 
 # -g1: line tables and function names, which is all the stack-trace tests and the sanitizers' reports read.
-# Full -g made the builds ~30 % more compiler CPU for type information no test uses (benchmarks/README.md, "CI").
+# Full -g made the builds ~30 % more compiler CPU for type information no test uses (benchmarks/README.md,
+# "Build time of the test suite").
 line_tables=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_DEBUG="-g1")
 
 if wants_any core policy-swap postgres cmake-consumers demo service e2e bench-smoke; then

@@ -19,8 +19,7 @@ async function rawResponse(url, query, variables) {
 }
 
 async function gql(query, variables) {
-  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = await res.json();
+  const body = JSON.parse(await rawResponse(endpoint, query, variables));
   if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 400));
   return body.data;
 }

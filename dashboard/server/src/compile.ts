@@ -231,7 +231,7 @@ export class Compiler implements CompileContext {
   // ---------- selections ----------
   /** FROM/WHERE/ORDER BY/LIMIT of a selection with the standard 5 arguments; returns the inner SELECT. */
   private innerSelect(src: Source, args: Record<string, unknown>, path: string, join: ((c: RowCtx) => string) | undefined, cap: boolean,
-    cols: Set<string> | null) {
+    read: ReadColumns) {
     const t = src.table;
     const p = this.perm(t);
     const s = this.scope(src, join);
@@ -266,76 +266,29 @@ export class Compiler implements CompileContext {
     // row of the filter (a 7-day invocation list by duration: 260 -> 115 ms in psql, benchmarks/README.md).
     const topN = order.length > 0 && (args.limit != null || p.limit != null) && !distinct && t.pk.length > 0 && src.from === tableRef(t);
     if (!topN) {
-      const row = cols ? [...cols].map((c) => `${s.ctx.col(c)} AS ${projectedName(c)}`) : [`${s.alias} AS r`];
-      const items = [...row, ...keys];
+      const items = [...read.items(s.ctx), ...keys];
       if (!items.length) items.push('TRUE AS _'); // a count(*) reads no column; DISTINCT ON still needs an item
       return { sql: `SELECT ${distinct}${items.join(', ')} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}`, orderCols };
     }
     const kept = this.sql.alias('k');
-    const row = this.sql.alias('t');
     const pk = t.pk.map((c, i) => `${s.ctx.col(c)} AS k${i}`);
-    const byPk = t.pk.map((c, i) => `${row}.${quoteIdent(c)} = ${kept}.k${i}`).join(' AND ');
     const keptKeys = order.map((_, i) => `${kept}.o${i}`);
     const sorted = `(SELECT ${[...pk, ...keys].join(', ')} FROM ${src.from} AS ${s.alias}${where(s.conds)}${tail}) AS ${kept}`;
-    // OFFSET 0: not pulled up, so each field reads the one looked-up row rather than repeating the look-up.
-    if (!cols) return { sql: `SELECT ${[`(SELECT ${row} FROM ${src.from} AS ${row} WHERE ${byPk}) AS r`, ...keptKeys].join(', ')} FROM ${sorted} OFFSET 0`, orderCols };
-    if (!cols.size) return { sql: `SELECT ${keptKeys.join(', ')} FROM ${sorted}`, orderCols };
+    if (read.nothing) return { sql: `SELECT ${keptKeys.join(', ')} FROM ${sorted}`, orderCols };
+    const row = this.sql.alias('t');
     const looked = this.sql.alias('r');
-    const lookup = `(SELECT ${[...cols].map((c) => `${row}.${quoteIdent(c)} AS ${projectedName(c)}`).join(', ')} FROM ${src.from} AS ${row} WHERE ${byPk} OFFSET 0) AS ${looked}`;
-    return { sql: `SELECT ${[...[...cols].map((c) => `${looked}.${projectedName(c)}`), ...keptKeys].join(', ')} FROM ${sorted} CROSS JOIN LATERAL ${lookup} OFFSET 0`, orderCols };
-  }
-
-  /**
-   * The columns of a table's rows that an object selection reads (its columns, the parent side of its
-   * relationships), or null when it needs the row value itself (a computed field takes the row). Selecting these
-   * instead of the whole row spares a composite of every column per row: a view's unselected columns are never
-   * computed, a row's unselected TOASTed values never fetched (benchmarks/README.md, "Selections read their columns").
-   */
-  private objectColumns(type: GraphQLObjectType, fields: Map<string, FieldNode[]>): Set<string> | null {
-    const cols = new Set<string>();
-    for (const nodes of fields.values()) {
-      const name = nodes[0].name.value;
-      if (name === '__typename') continue;
-      const m = metaOf(type.getFields()[name]);
-      if (!m) return null; // objectJson names the unknown field
-      if (m.kind === 'column') cols.add(m.column.name);
-      else if (m.kind === 'objrel' || m.kind === 'arrrel' || m.kind === 'arrrel_agg') for (const [l] of m.rel.mapping) cols.add(l);
-      else return null;
-    }
-    return cols;
-  }
-
-  /** The same for an aggregate's fields; null for count(distinct) over whole rows. */
-  private aggregateColumns(type: GraphQLObjectType, fields: Map<string, FieldNode[]>, path: string): Set<string> | null {
-    const cols = new Set<string>();
-    for (const [k, fns] of fields) {
-      const name = fns[0].name.value;
-      if (name === '__typename') continue;
-      const def = type.getFields()[name];
-      const m = metaOf(def);
-      if (m?.kind === 'agg_count') {
-        const a = this.args(def, fns[0], `${path}.selectionSet.${k}`);
-        const named = (a.columns as string[] | null) ?? [];
-        if (!named.length && a.distinct === true) return null;
-        for (const c of named) cols.add(c);
-      } else if (m?.kind === 'agg_op') {
-        const opType = getNamedType(def.type) as GraphQLObjectType;
-        for (const cns of this.subFields(opType, fns).values()) {
-          const cm = metaOf(opType.getFields()[cns[0].name.value]);
-          if (cm?.kind === 'agg_col') cols.add(cm.column.name);
-        }
-      } else if (m) return null;
-    }
-    return cols;
+    const byPk = t.pk.map((c, i) => `${row}.${quoteIdent(c)} = ${kept}.k${i}`).join(' AND ');
+    // OFFSET 0 (twice): not pulled up, so each field reads the one looked-up row rather than repeating the look-up.
+    const lookup = `(SELECT ${read.items(tableCtx(row)).join(', ')} FROM ${src.from} AS ${row} WHERE ${byPk} OFFSET 0) AS ${looked}`;
+    return { sql: `SELECT ${[`${looked}.*`, ...keptKeys].join(', ')} FROM ${sorted} CROSS JOIN LATERAL ${lookup} OFFSET 0`, orderCols };
   }
 
   private selectList(src: Source, args: Record<string, unknown>, type: GraphQLObjectType, nodes: FieldNode[], path: string,
     join?: (c: RowCtx) => string): string {
-    const fields = this.subFields(type, nodes);
-    const cols = this.objectColumns(type, fields);
-    const { sql, orderCols } = this.innerSelect(src, args, path, join, true, cols);
     const s = this.sql.alias('s');
-    const obj = this.objectJson(cols ? projectedCtx(s, cols) : wholeRowCtx(`${s}.r`), type, fields, path);
+    const read = new ReadColumns(s);
+    const obj = this.objectJson(read, type, this.subFields(type, nodes), path);
+    const { sql, orderCols } = this.innerSelect(src, args, path, join, true, read);
     const ord = orderCols.length ? ` ORDER BY ${orderCols.map((o) => `${s}.${o.expr} ${o.dir}`).join(', ')}` : '';
     return `(SELECT coalesce(json_agg(${obj}${ord}), '[]'::json) FROM (${sql}) AS ${s})`;
   }
@@ -354,17 +307,17 @@ export class Compiler implements CompileContext {
       } else if (m?.kind === 'agg_aggregate') {
         // Aggregates see the whole filtered/limited set: no max-rows cap here (it would falsify counts).
         const aggType = getNamedType(def.type) as GraphQLObjectType;
-        const aggFields = this.subFields(aggType, fns);
-        const cols = this.aggregateColumns(aggType, aggFields, fpath);
-        const { sql } = this.innerSelect(src, args, fpath, join, false, cols);
         const s = this.sql.alias('s');
-        pairs.push([k, `(SELECT ${this.aggregateFieldsJson(aggType, aggFields, cols ? projectedCtx(s, cols) : wholeRowCtx(`${s}.r`), `${s}.r`, fpath)} FROM (${sql}) AS ${s})`]);
+        const read = new ReadColumns(s);
+        const json = this.aggregateFieldsJson(aggType, this.subFields(aggType, fns), read, fpath);
+        const { sql } = this.innerSelect(src, args, fpath, join, false, read);
+        pairs.push([k, `(SELECT ${json} FROM (${sql}) AS ${s})`]);
       }
     }
     return this.sql.jsonObject(pairs);
   }
 
-  private aggregateFieldsJson(type: GraphQLObjectType, fields: Map<string, FieldNode[]>, ctx: RowCtx, rowExpr: string, path: string): string {
+  private aggregateFieldsJson(type: GraphQLObjectType, fields: Map<string, FieldNode[]>, ctx: RowCtx, path: string): string {
     const pairs: [string, string][] = [];
     for (const [k, fns] of fields) {
       const name = fns[0].name.value;
@@ -375,7 +328,7 @@ export class Compiler implements CompileContext {
         const a = this.args(def, fns[0], `${path}.selectionSet.${k}`);
         const cols = ((a.columns as string[] | null) ?? []).map((c) => ctx.col(c));
         const distinct = a.distinct === true;
-        if (!cols.length) pairs.push([k, distinct ? `count(DISTINCT ${rowExpr})` : 'count(*)']);
+        if (!cols.length) pairs.push([k, distinct ? `count(DISTINCT ${ctx.row})` : 'count(*)']);
         else if (cols.length === 1) pairs.push([k, `count(${distinct ? 'DISTINCT ' : ''}${cols[0]})`]);
         else {
           const nonNull = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
@@ -499,13 +452,25 @@ function integerArg(v: unknown, path: string, expected: string): unknown {
 /** Output name of a selected column in an inner SELECT: prefixed, so no column can take a sort key's name (o0...). */
 const projectedName = (c: string) => quoteIdent(`c_${c}`);
 
-/** A row of an inner SELECT that carries only `cols`; anything else is a compiler bug, reported as such. */
-function projectedCtx(alias: string, cols: Set<string>): RowCtx {
-  const missing = (what: string): never => { throw new HasuraError(`internal: ${what} was not selected by the inner query`, 'unexpected', '$'); };
-  return {
-    get row(): string { return missing('the row value'); },
-    col: (c) => (cols.has(c) ? `${alias}.${projectedName(c)}` : missing(`column ${c}`)),
-  };
+/**
+ * A row of an inner SELECT as the level above reads it. It notes the columns asked for (fields, the columns
+ * relationships join on) and whether the row value itself is (a computed field's argument, count(distinct) over
+ * rows); the inner SELECT is then built to select just those. Whole-row values built for every row computed a
+ * view's unselected columns and fetched unselected TOASTed values (benchmarks/README.md, "Selections read their
+ * columns").
+ */
+class ReadColumns implements RowCtx {
+  private readonly cols = new Set<string>();
+  private whole = false;
+  constructor(private readonly alias: string) {}
+  get row(): string { this.whole = true; return `${this.alias}.r`; }
+  readonly col = (c: string): string => { this.cols.add(c); return `${this.alias}.${projectedName(c)}`; };
+  /** True when the level above reads no column (a count(*), a list of __typename). */
+  get nothing(): boolean { return !this.whole && !this.cols.size; }
+  /** The select-list items of the inner SELECT, reading the row `from`. */
+  items(from: RowCtx): string[] {
+    return [...(this.whole ? [`${from.row} AS r`] : []), ...[...this.cols].map((c) => `${from.col(c)} AS ${projectedName(c)}`)];
+  }
 }
 
 function joinCond(rel: Relationship, parent: RowCtx, child: RowCtx): string {

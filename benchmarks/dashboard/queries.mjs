@@ -83,7 +83,7 @@ for (const hours of hoursList) {
   Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
     minDuration: th.job_rollup.length ? Math.min(...th.job_rollup.map((r) => Number(r.duration_max))) : 0 });
   v.InvocationsList.orderBy = [{ created_at: 'desc' }, { id: 'desc' }];
-  const byDuration = [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }];
+  const byDuration = [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'desc' }];
   const childNames = (event, job) => ({ _or: [{ child_names: { _contains: { events: [event], jobs: [job] } } },
     { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: event } } }, { job_executions: { job_name: { _eq: job } } }] }] });
   const extra = {
@@ -103,6 +103,13 @@ for (const hours of hoursList) {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
       orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
+    // Every other sort the list offers (dashboard/src/lib/filters.ts SORTABLE_COLUMNS, as buildInvocationOrderBy orders),
+    // over the whole window, any status.
+    ...Object.fromEntries(['source_function', 'status', 'total_duration_ms', 'events_detected_count', 'total_jobs_run',
+      'total_jobs_failed', 'correlation_id'].flatMap((column) => ['asc', 'desc'].map((dir) => [`InvocationsList[by ${column} ${dir}]`,
+      [queries.InvocationsList, { where: { created_at: { _gte: from, _lt: to } },
+        orderBy: [{ [column]: ['source_function', 'status'].includes(column) ? dir : `${dir}_nulls_last` }, { created_at: dir }, { id: dir }],
+        limit: 50, offset: 0, countLimit: 10001 }]]))),
     SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
     SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
     SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],

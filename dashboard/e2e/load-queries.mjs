@@ -46,7 +46,7 @@ export function sampleVariables(now = Date.now()) {
     FunctionHourlyStats: { ...hourRange, sourceFunction: 'x' },
     InvocationsList: {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'x' } } }, { job_executions: { job_name: { _eq: 'y' } } }, { status: { _eq: 'failed' } }] },
-      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }],
+      orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'desc' }],
       limit: 50,
       offset: 0,
       countLimit: 10001,

@@ -172,7 +172,7 @@ try {
       await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [total.n]);
     }
     await shot('invocations');
-    withJobs = await one(`SELECT id, total_jobs_run FROM ${T('invocations')} WHERE ${inRange} ORDER BY total_jobs_run DESC NULLS LAST, created_at DESC, id ASC LIMIT 1`, R);
+    withJobs = await one(`SELECT id, total_jobs_run FROM ${T('invocations')} WHERE ${inRange} ORDER BY total_jobs_run DESC NULLS LAST, created_at DESC, id DESC LIMIT 1`, R);
     return `${total.n} rows, ${failed.n} failed${ev ? `, ${ev.event_name}` : ''}${jobChecked ? ` + ${jobChecked}` : ''}`;
   });
 

@@ -74,7 +74,7 @@ expect "the database's own settings: JIT off (002), prepared statements planned 
 expect "columns, types, nullability and defaults of invocations" "$db" "
 SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, ''), ',' ORDER BY column_name)
 FROM information_schema.columns WHERE table_schema = '$S' AND table_name = 'invocations'" \
-"auto_load_modules:boolean:YES:,changed_columns:jsonb:YES:,child_names:jsonb:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:gen_random_uuid(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
+"auto_load_modules:boolean:YES:,changed_columns:jsonb:YES:,child_names:jsonb:YES:,context_data:jsonb:YES:,correlation_id:text:YES:,correlation_source:text:NO:'generated'::text,created_at:timestamp with time zone:NO:,error_message:text:YES:,error_stack:text:YES:,error_type:text:YES:,event_modules_directory:text:YES:,events_detected_count:integer:YES:0,id:uuid:NO:$S.uuid7_now(),source_event_id:uuid:YES:,source_event_payload:jsonb:NO:'{}'::jsonb,source_event_time:timestamp with time zone:YES:,source_function:text:NO:,source_job_id:uuid:YES:,source_operation:text:YES:,source_system:text:YES:,source_table:text:YES:,source_user_email:text:YES:,source_user_role:text:YES:,status:text:NO:,total_duration_ms:integer:YES:,total_jobs_failed:integer:YES:0,total_jobs_run:integer:YES:0,total_jobs_succeeded:integer:YES:0,updated_at:timestamp with time zone:NO:now()"
 
 expect "column sets of event_executions, job_executions, job_logs" "$db" "
 SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name)
@@ -373,9 +373,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  005_read_plans$' <<<"$st0" && grep -q 'current version: none (0 applied, 5 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  006_window_reads$' <<<"$st0" && grep -q 'current version: none (0 applied, 6 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  005_read_plans  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 005 (5 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  006_window_reads  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 006 (6 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -385,11 +385,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 5 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 6 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -427,7 +427,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 005' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 006' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -477,7 +477,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 4 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 5 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
@@ -559,6 +559,60 @@ expect_fail "create_partitions(-1) is an error" "$pdb" "SELECT $S.create_partiti
 expect "by-id look-ups prune to one partition (the UUIDv7 range)" "$pdb" "
 EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)" \
 "$(q "$pdb" "EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)")"
+# Sorted lists over a recent window (006). The daily partitions above: those ending within sorted_days (7) carry
+# the 10 sort indexes, every range partition of invocations a validated created_at check.
+expect "006: every range partition of invocations has a validated created_at check; the sort indexes sit on those ending within 7 days only" "$pdb" "
+SELECT bool_and(created_at_bound = 'validated') || ':' ||
+       bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 10 ELSE 0 END) || ':' || count(*)
+FROM $S.window_read_paths()" "true:true:$(q "$pdb" "SELECT count(*) FROM $S.partition_ranges('invocations')")"
+w_from=$(q "$pdb" "SELECT now() - interval '7 days'"); w_to=$(q "$pdb" "SELECT now()")
+sorted_ids="SELECT id FROM $S.invocations WHERE created_at >= '$w_from' AND created_at < '$w_to' ORDER BY total_duration_ms DESC NULLS LAST, created_at DESC, id DESC LIMIT 20"
+sorted_page="SELECT string_agg(id::text, ',') FROM ($sorted_ids) s"
+# A few rows per partition here, so PostgreSQL would rather sort them: without that choice, the order comes
+# from the sort indexes.
+plan=$(q "$pdb" "SET enable_seqscan = off; SET enable_sort = off; EXPLAIN (COSTS OFF) $sorted_ids")
+oldest_in_plan=$(grep -oE 'invocations_p[0-9]{8}' <<<"$plan" | sort | head -1)
+window_first=$(date -u -d '-7 days' +%Y%m%d)
+page_indexed=$(q "$pdb" "$sorted_page")
+page_sorted=$(q "$pdb" "SET enable_indexscan = off; SET enable_bitmapscan = off; SET constraint_exclusion = off; $sorted_page")
+if [ -n "$oldest_in_plan" ] && [[ ${oldest_in_plan#invocations_p} -ge $window_first ]] && grep -q 'Backward using invocations_p[0-9]*_by_total_duration_ms_nulls_first' <<<"$plan" \
+   && [ -n "$page_indexed" ] && [ "$page_indexed" = "$page_sorted" ] && [ "$(tr ',' '\n' <<<"$page_indexed" | wc -l)" = 20 ]; then
+  ok "006: a 7-day page sorted by duration reads only partitions that can hold the window, through the sort index, and equals a full sort of every partition"
+else not_ok "006: a 7-day page sorted by duration reads only partitions that can hold the window, through the sort index, and equals a full sort of every partition" \
+  "oldest partition in the plan: $oldest_in_plan (window starts $window_first)" "$plan" "indexed: $page_indexed" "sorted:  $page_sorted"; fi
+late_row="INSERT INTO $S.invocations (id, created_at, source_function, status)
+  VALUES (overlay($S.uuid7_lower(now() - interval '3 days')::text placing '7abc' from 15 for 4)::uuid, now(), 'late', 'completed')"
+expect_fail "006: a row whose created_at is after its id's partition is refused, naming the check" "$pdb" "$late_row" \
+  'violates check constraint "invocations_p[0-9]{8}_created_before_end"'
+expect "006: a row without an id gets a UUIDv7 of the insert (its partition is today's) and is accepted" "$pdb" "
+INSERT INTO $S.invocations (created_at, source_function, status) VALUES (now(), 'hand-006', 'completed');
+SELECT substr(id::text, 15, 1) || ':' || tableoid::regclass::text FROM $S.invocations WHERE source_function = 'hand-006'" \
+"7:$S.invocations_p$(date -u +%Y%m%d)"
+expect "006: bound_created_at = false drops the checks and accepts such a row; back on, its partition keeps a NOT VALID check (and still reads correctly), the others validate; once the row is gone, revalidate => true validates it" "$pdb" "
+SET search_path TO $S;
+UPDATE partition_settings SET bound_created_at = false;
+SELECT prepare_window_reads() > 0;
+SELECT count(*) FROM window_read_paths() WHERE created_at_bound <> 'none';
+$late_row;
+UPDATE partition_settings SET bound_created_at = true;
+SET client_min_messages = error;
+SELECT prepare_window_reads() > 0;
+SELECT string_agg(created_at_bound, ',' ORDER BY created_at_bound) FROM (SELECT DISTINCT created_at_bound FROM window_read_paths()) s;
+SELECT created_at_bound FROM window_read_paths() WHERE partition = (SELECT tableoid FROM invocations WHERE source_function = 'late');
+SELECT count(*) FROM invocations WHERE source_function = 'late' AND created_at >= now() - interval '1 hour';
+DELETE FROM invocations WHERE source_function IN ('late', 'hand-006');
+SELECT prepare_window_reads();
+SELECT prepare_window_reads(revalidate => true);
+SELECT string_agg(DISTINCT created_at_bound, ',') FROM window_read_paths();
+SELECT count(*) FROM check_rollups()" $'t\n0\nt\nnot valid,validated\nnot valid\n1\n0\n1\nvalidated\n0'
+expect "006: sort indexes leave partitions that end more than sorted_days ago, and come back" "$pdb" "
+SET search_path TO $S;
+UPDATE partition_settings SET sorted_days = 2;
+SELECT prepare_window_reads() > 0;
+SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '2 days' THEN 10 ELSE 0 END) FROM window_read_paths();
+UPDATE partition_settings SET sorted_days = 7;
+SELECT prepare_window_reads() > 0;
+SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 10 ELSE 0 END) FROM window_read_paths()" $'t\nt\nt\nt'
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$pdb_name\" WITH (FORCE)" >/dev/null 2>&1
 
 # ------------------------------------------------------------- detection clauses, replays, silence (003)
@@ -663,7 +717,7 @@ SELECT string_agg(t || '.' || c, ',') FROM (VALUES ('event_executions', 'invocat
 WHERE NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                   WHERE i.indrelid = ('$S.' || t)::regclass AND a.attname = c)" ""
 plan=$(q "$db" "SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT * FROM $S.invocations WHERE correlation_id = 'x' ORDER BY created_at")
-if grep -q "Merge Append" <<<"$plan" && ! grep -qv "correlation_id_created_at_idx\|Index Cond\|Merge Append\|Sort Key" <<<"$plan"; then
+if grep -q "Merge Append" <<<"$plan" && ! grep -qv "correlation_id_created_at_idx\|_by_correlation_id_nulls_first\|Index Cond\|Merge Append\|Sort Key" <<<"$plan"; then
   ok "the trace query reads each partition's correlation_id index, merged in created_at order (no sort)"
 else not_ok "the trace query reads each partition's correlation_id index, merged in created_at order (no sort)" "$plan"; fi
 

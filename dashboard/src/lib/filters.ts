@@ -28,16 +28,24 @@ export type SortDir = 'asc' | 'desc';
 
 export type OrderBy = 'asc_nulls_last' | 'desc_nulls_last' | 'asc' | 'desc';
 
+/** Columns the schema declares NOT NULL: plain asc/desc, so that one index serves both directions. */
+const NEVER_NULL: ReadonlySet<SortColumn> = new Set<SortColumn>(['created_at', 'source_function', 'status']);
+
 /** NULLs never come first, whichever way the user sorts. */
-export function orderDirection(dir: SortDir): OrderBy {
+export function orderDirection(column: SortColumn, dir: SortDir): OrderBy {
+  if (NEVER_NULL.has(column)) return dir;
   return dir === 'asc' ? 'asc_nulls_last' : 'desc_nulls_last';
 }
 
+/**
+ * The column, then created_at, then id, all in the chosen direction: flipping the direction reverses the page
+ * order exactly (NULLs stay last), pages are deterministic, and each order is one index read forwards or backwards
+ * (sql/README.md "Sorted lists over a recent window").
+ */
 export function buildInvocationOrderBy(column: SortColumn, dir: SortDir): Record<string, OrderBy>[] {
-  const order: Record<string, OrderBy>[] = [{ [column]: orderDirection(dir) }];
-  // deterministic pages: tie-break by created_at then id
-  if (column !== 'created_at') order.push({ created_at: 'desc' });
-  order.push({ id: 'asc' });
+  const order: Record<string, OrderBy>[] = [{ [column]: orderDirection(column, dir) }];
+  if (column !== 'created_at') order.push({ created_at: dir });
+  order.push({ id: dir });
   return order;
 }
 

@@ -33,11 +33,16 @@ describe('invocation list variables', () => {
   it('blank filters are dropped (never _eq: null)', () => {
     expect(JSON.stringify(buildInvocationWhere({ sourceFunction: '  ', status: '' }, null))).toBe('{}');
   });
-  it('sorting never puts NULLs first and pages are deterministic', () => {
-    expect(orderDirection('desc')).toBe('desc_nulls_last');
-    expect(orderDirection('asc')).toBe('asc_nulls_last');
-    expect(buildInvocationOrderBy('total_duration_ms', 'desc')).toEqual([{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'asc' }]);
-    expect(buildInvocationOrderBy('created_at', 'asc')).toEqual([{ created_at: 'asc_nulls_last' }, { id: 'asc' }]);
+  it('sorting never puts NULLs first, flips exactly and pages are deterministic', () => {
+    expect(orderDirection('total_duration_ms', 'desc')).toBe('desc_nulls_last');
+    expect(orderDirection('total_jobs_run', 'asc')).toBe('asc_nulls_last');
+    expect(orderDirection('correlation_id', 'desc')).toBe('desc_nulls_last');
+    expect(orderDirection('status', 'desc')).toBe('desc');
+    expect(orderDirection('source_function', 'asc')).toBe('asc');
+    expect(buildInvocationOrderBy('total_duration_ms', 'desc')).toEqual([{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'desc' }]);
+    expect(buildInvocationOrderBy('total_duration_ms', 'asc')).toEqual([{ total_duration_ms: 'asc_nulls_last' }, { created_at: 'asc' }, { id: 'asc' }]);
+    expect(buildInvocationOrderBy('created_at', 'asc')).toEqual([{ created_at: 'asc' }, { id: 'asc' }]);
+    expect(buildInvocationOrderBy('created_at', 'desc')).toEqual([{ created_at: 'desc' }, { id: 'desc' }]);
   });
   it('pagination is limit/offset on the server', () => {
     const v = buildInvocationListVariables({}, w, { column: 'created_at', dir: 'desc' }, 3, 50);

@@ -6,7 +6,7 @@
 // Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
 // Prints one JSON line per (operation, range): p50/p95/max ms round trip, rows; exits 1 if any query errors.
 import { performance } from 'node:perf_hooks';
-import { loadQueries, sampleVariables, uuid7Lower } from '../../dashboard/e2e/load-queries.mjs';
+import { loadQueries, loadTsModule, sampleVariables, uuid7Lower } from '../../dashboard/e2e/load-queries.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const endpoint = args.endpoint;
@@ -47,6 +47,8 @@ const seed = {
 function pct(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]; }
 
 const queries = await loadQueries();
+// The list's sort orders as the app builds them.
+const { SORTABLE_COLUMNS, buildInvocationOrderBy } = await loadTsModule('lib/filters.ts');
 // Real values from the data.
 const pick = await gql(`query { invocations(order_by: [{ created_at: desc }], limit: 1, where: { correlation_source: { _eq: "updated_by" } }) {
   id correlation_id job_executions(limit: 1) { id job_name } event_executions(limit: 1) { id } } }`, {});
@@ -83,7 +85,7 @@ for (const hours of hoursList) {
   Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
     minDuration: th.job_rollup.length ? Math.min(...th.job_rollup.map((r) => Number(r.duration_max))) : 0 });
   v.InvocationsList.orderBy = [{ created_at: 'desc' }, { id: 'desc' }];
-  const byDuration = [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'desc' }];
+  const byDuration = buildInvocationOrderBy('total_duration_ms', 'desc');
   const childNames = (event, job) => ({ _or: [{ child_names: { _contains: { events: [event], jobs: [job] } } },
     { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: event } } }, { job_executions: { job_name: { _eq: job } } }] }] });
   const extra = {
@@ -103,13 +105,10 @@ for (const hours of hoursList) {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
       orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
-    // Every other sort the list offers (dashboard/src/lib/filters.ts SORTABLE_COLUMNS, as buildInvocationOrderBy orders),
-    // over the whole window, any status.
-    ...Object.fromEntries(['source_function', 'status', 'total_duration_ms', 'events_detected_count', 'total_jobs_run',
-      'total_jobs_failed', 'correlation_id'].flatMap((column) => ['asc', 'desc'].map((dir) => [`InvocationsList[by ${column} ${dir}]`,
-      [queries.InvocationsList, { where: { created_at: { _gte: from, _lt: to } },
-        orderBy: [{ [column]: ['source_function', 'status'].includes(column) ? dir : `${dir}_nulls_last` }, { created_at: dir }, { id: dir }],
-        limit: 50, offset: 0, countLimit: 10001 }]]))),
+    // Every other sort the list offers, over the whole window, any status.
+    ...Object.fromEntries(SORTABLE_COLUMNS.filter((column) => column !== 'created_at').flatMap((column) => ['asc', 'desc'].map((dir) =>
+      [`InvocationsList[by ${column} ${dir}]`, [queries.InvocationsList, { where: { created_at: { _gte: from, _lt: to } },
+        orderBy: buildInvocationOrderBy(column, dir), limit: 50, offset: 0, countLimit: 10001 }]]))),
     SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
     SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
     SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],

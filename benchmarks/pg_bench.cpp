@@ -3,7 +3,9 @@
 //
 //   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R]
 //   eventscope_pg_bench memory  --jobs N
-//   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N]
+//   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N] [--capture full|metrics] [--no-job-options]
+//     (--capture: the scopes' capture level, default full; --no-job-options: config.capture_job_options = false, the
+//     seed's captureJobOptions: false)
 //
 // Every mode prints one JSON object on stdout (the script turns them into tables) and exits non-zero on failure.
 #include <malloc.h>
@@ -243,6 +245,7 @@ int run_memory(const std::map<std::string, std::string>& a) {
 
 // ---- storage: realistic invocations written through the sink, then measured ----------------------------------
 
+template <es::capture Level>
 int run_storage(const std::map<std::string, std::string>& a) {
     const std::string url = need(a, "url");
     const std::size_t n = num(a, "invocations", 20000);
@@ -253,13 +256,17 @@ int run_storage(const std::map<std::string, std::string>& a) {
         tx.exec("TRUNCATE event_detector_observability.invocations, event_detector_observability.event_executions, "
                 "event_detector_observability.job_executions, event_detector_observability.job_logs");
     }
-    using opts = es::options<es::postgres_sink, es::capture::full, big_ring>;
+    using opts = es::options<es::postgres_sink, Level, big_ring>;
     es::config cfg;
     cfg.batch_size = 1000;
     cfg.flush_interval = std::chrono::milliseconds(100);
     cfg.capture_hasura_payload = with_payload;
+    cfg.capture_job_options = a.count("no-job-options") == 0;
     cfg.database.connection_string = url;
-    es::observer<opts> obs(cfg, es::correlation_config{}, cfg);
+    // A named correlation_config: a temporary one in this template's constructor call hits a GCC 12 ICE
+    // (check_noexcept_r).
+    es::correlation_config correlation;
+    es::observer<opts> obs(cfg, correlation, cfg);
     auto payload = esbench::hasura_payload();
     const char* job_names[5] = {"send_email", "update_inventory", "notify_slack", "charge_card", "write_audit"};
     // Invocations [first, last) on the calling thread; with --threads the rows of several threads interleave in
@@ -331,7 +338,9 @@ int run_storage(const std::map<std::string, std::string>& a) {
     json out = {{"mode", "storage"},
                 {"invocations", n},
                 {"threads", threads},
+                {"capture", Level == es::capture::full ? "full" : "metrics"},
                 {"payload_captured", with_payload},
+                {"job_options_captured", cfg.capture_job_options},
                 {"records_dropped", s.dropped},
                 {"tables", tables},
                 {"job_index_bytes_per_row", job_indexes},
@@ -358,7 +367,13 @@ int main(int argc, char** argv) {
         std::string mode = argv[1];
         if (mode == "ingest") return run_ingest(a);
         if (mode == "memory") return run_memory(a);
-        if (mode == "storage") return run_storage(a);
+        if (mode == "storage") {
+            const std::string level = a.count("capture") ? a.at("capture") : "full";
+            if (level == "full") return run_storage<es::capture::full>(a);
+            if (level == "metrics") return run_storage<es::capture::metrics>(a);
+            std::cerr << "eventscope_pg_bench: --capture must be full or metrics, not '" << level << "'\n";
+            return 2;
+        }
         std::cerr << "unknown mode " << mode << "\n";
         return 2;
     } catch (const std::exception& e) {

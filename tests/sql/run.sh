@@ -306,6 +306,20 @@ WITH s AS (SELECT g, (exp(random() * 12))::int AS ms FROM generate_series(1, 300
 h AS (SELECT g, $S.hist_from(array_agg(b), array_agg(n)) AS hist FROM (SELECT g, $S.duration_bucket(ms) b, count(*) n FROM s GROUP BY 1, 2) x GROUP BY g),
 e AS (SELECT s.g, q, percentile_cont(q) WITHIN GROUP (ORDER BY ms) AS exact FROM s, unnest(ARRAY[0.5, 0.95, 0.99]) q GROUP BY s.g, q)
 SELECT max(abs($S.hist_quantile(h.hist, e.q) - e.exact::numeric) / e.exact::numeric) <= 0.0865 FROM e JOIN h USING (g)" "t"
+expect "007: hist_quantile (no SET clause; walks from the nearer end) equals percentile_cont's rule over bucket values on 300 random histograms, q from -0.5 to 1.5 and NULL" "$db" "
+WITH hs AS (SELECT g, h FROM (SELECT g, array_agg(CASE WHEN random() < 0.3 THEN 0 ELSE (random() * 20)::int END ORDER BY k) AS h
+                              FROM generate_series(1, 300) g, generate_series(1, 5 + g % 40) k GROUP BY g) x
+            WHERE (SELECT sum(c) FROM unnest(h) c) > 0),
+qs AS (SELECT unnest(ARRAY[-0.5, 0, 0.01, 0.25, 0.49, 0.5, 0.75, 0.95, 0.99, 1, 1.5, NULL]::float8[]) AS q),
+cum AS (SELECT g, i, sum(c) OVER (PARTITION BY g ORDER BY i) AS cum, sum(c) OVER (PARTITION BY g) AS n FROM hs, unnest(h) WITH ORDINALITY u(c, i)),
+pos AS (SELECT g, q, q * (max(n) - 1) AS pos FROM cum, qs GROUP BY g, q),
+expected AS (SELECT g, q, round((lo + (pos - floor(pos)) * (hi - lo))::numeric, 2) AS v
+             FROM pos, LATERAL (SELECT $S.duration_bucket_value(min(i) FILTER (WHERE cum > floor(pos))::int - 1) AS lo,
+                                       $S.duration_bucket_value(min(i) FILTER (WHERE cum > ceil(pos))::int - 1) AS hi
+                                FROM cum WHERE cum.g = pos.g) b)
+SELECT count(*) FILTER (WHERE $S.hist_quantile(h, q) IS DISTINCT FROM v), count(*) FILTER (WHERE v IS NULL) > 0,
+       (SELECT proconfig IS NULL FROM pg_proc WHERE oid = '$S.hist_quantile(integer[], float8)'::regprocedure)
+FROM expected JOIN hs USING (g)" "0|t|t"
 
 expect "seed query PerformanceAnalytics: dashboard_stats over a time range, hour ascending" "$db" "
 SELECT source_function || ':' || total_invocations || ':' || avg_duration_ms || ':' || successful_invocations || ':' || failed_invocations
@@ -373,9 +387,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  006_window_reads$' <<<"$st0" && grep -q 'current version: none (0 applied, 6 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  007_quantile_reads$' <<<"$st0" && grep -q 'current version: none (0 applied, 7 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  006_window_reads  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 006 (6 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  007_quantile_reads  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 007 (7 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -385,11 +399,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 6 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 7 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -427,7 +441,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 006' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 007' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -477,7 +491,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 5 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 6 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")

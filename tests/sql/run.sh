@@ -61,9 +61,9 @@ S=event_detector_observability
 # ---------------------------------------------------------------------------------------------- schema
 out=$(psql "$db" -X -q -f "$sql/schema.sql" 2>&1)
 tables=$(q "$db" "SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relkind IN ('r', 'p', 'v') AND NOT relispartition")
-if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,detection_clause_rollup:r,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,partition_settings:r,replay_decisions:r,replay_report:v,replay_runs:r,rollup_correlation_sources:v,rollup_detection_clauses:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
-  ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)"
-else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and 5 name views, replay tables and report, schema_migrations)" "$out" "$tables"; fi
+if [ $? -eq 0 ] && [ "$tables" = "correlation_rollup:r,dashboard_stats:v,dashboard_stats_p95:r,detection_clause_rollup:r,event_executions:p,event_rollup:r,invocation_hourly:r,invocation_rollup:r,invocations:p,job_executions:p,job_logs:p,job_rollup:r,partition_settings:r,replay_decisions:r,replay_report:v,replay_runs:r,rollup_correlation_sources:v,rollup_detection_clauses:v,rollup_event_names:v,rollup_job_names:v,rollup_source_functions:v,schema_migrations:r" ]; then
+  ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and its p95 cache, 5 name views, replay tables and report, schema_migrations)"
+else not_ok "schema.sql applies (4 partitioned tables, 6 rollups, dashboard_stats and its p95 cache, 5 name views, replay tables and report, schema_migrations)" "$out" "$tables"; fi
 
 if diff <("$sql/migrate.sh" print-schema) "$sql/schema.sql" >"$work/d" 2>&1; then ok "schema.sql is what migrate.sh print-schema generates from the migrations"
 else not_ok "schema.sql is what migrate.sh print-schema generates from the migrations" "$(head -20 "$work/d")"; fi
@@ -321,6 +321,25 @@ SELECT count(*) FILTER (WHERE $S.hist_quantile(h, q) IS DISTINCT FROM v), count(
        (SELECT proconfig IS NULL FROM pg_proc WHERE oid = '$S.hist_quantile(integer[], float8)'::regprocedure)
 FROM expected JOIN hs USING (g)" "0|t|t"
 
+expect "008: an ended hour's p95 comes from the cache while its histogram is unchanged (create_partitions() fills it), is computed again after a late row, never cached for the current hour" "$db" "
+BEGIN;
+INSERT INTO $S.invocations (created_at, source_function, status, total_duration_ms)
+SELECT date_trunc('hour', now(), 'UTC') - interval '2 hours' + g * interval '1 second', 'fn-008', 'completed', g * 10 FROM generate_series(1, 40) g;
+INSERT INTO $S.invocations (created_at, source_function, status, total_duration_ms) VALUES (now(), 'fn-008', 'completed', 7);
+SELECT $S.create_partitions() >= 0;
+SELECT count(*) FROM $S.dashboard_stats_p95 WHERE source_function = 'fn-008';
+UPDATE $S.dashboard_stats_p95 SET p95_duration_ms = -1 WHERE source_function = 'fn-008';
+SELECT p95_duration_ms FROM $S.dashboard_stats WHERE source_function = 'fn-008' ORDER BY hour_bucket;
+INSERT INTO $S.invocations (created_at, source_function, status, total_duration_ms)
+VALUES (date_trunc('hour', now(), 'UTC') - interval '90 minutes', 'fn-008', 'completed', 5000);
+SELECT bool_and(d.p95_duration_ms = $S.hist_quantile(r.duration_hist, 0.95)) FROM $S.dashboard_stats d
+JOIN $S.invocation_rollup r USING (hour_bucket, source_function) WHERE source_function = 'fn-008';
+SELECT $S.cache_hour_quantiles() > 0;
+SELECT count(*) FROM $S.dashboard_stats d JOIN $S.invocation_rollup r USING (hour_bucket, source_function)
+WHERE d.p95_duration_ms IS DISTINCT FROM $S.hist_quantile(r.duration_hist, 0.95);
+SELECT count(*) FROM $S.dashboard_stats_p95 WHERE hour_bucket >= date_trunc('hour', now(), 'UTC');
+ROLLBACK;" $'t\n1\n-1\n'"$(q "$db" "SELECT round($S.duration_bucket_value($S.duration_bucket(7))::numeric, 2)")"$'\nt\nt\n0\n0'
+
 expect "seed query PerformanceAnalytics: dashboard_stats over a time range, hour ascending" "$db" "
 SELECT source_function || ':' || total_invocations || ':' || avg_duration_ms || ':' || successful_invocations || ':' || failed_invocations
 FROM $S.dashboard_stats WHERE hour_bucket >= now() - interval '4 hours' AND source_function LIKE 'fn-%' ORDER BY hour_bucket, source_function" \
@@ -387,9 +406,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  007_quantile_reads$' <<<"$st0" && grep -q 'current version: none (0 applied, 7 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  008_hour_quantile_cache$' <<<"$st0" && grep -q 'current version: none (0 applied, 8 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  007_quantile_reads  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 007 (7 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  008_hour_quantile_cache  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 008 (8 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -399,11 +418,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 7 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 8 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -441,7 +460,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 007' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 008' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -491,7 +510,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 6 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 7 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")

@@ -67,6 +67,11 @@ long rss_bytes() {
     return resident * sysconf(_SC_PAGESIZE);
 }
 
+// The capture level as the JSON output and --capture spell it.
+constexpr const char* capture_name(es::capture level) {
+    return level == es::capture::full ? "full" : level == es::capture::metrics ? "metrics" : "off";
+}
+
 std::int64_t scalar(pqxx::connection& c, const std::string& sql) {
     pqxx::nontransaction tx(c);
     auto r = tx.exec(sql);
@@ -214,7 +219,7 @@ json measure_memory(std::size_t jobs, bool one_record, bool with_result) {
         auto heap2 = mallinfo2().uordblks;
         auto s = obs->stats();
         json out = {{"mode", "memory"},
-                    {"capture", Level == es::capture::full ? "full" : "metrics"},
+                    {"capture", capture_name(Level)},
                     {"records_per_job", one_record ? 1 : 2},
                     {"with_result", with_result},
                     {"jobs", jobs},
@@ -338,7 +343,7 @@ int run_storage(const std::map<std::string, std::string>& a) {
     json out = {{"mode", "storage"},
                 {"invocations", n},
                 {"threads", threads},
-                {"capture", Level == es::capture::full ? "full" : "metrics"},
+                {"capture", capture_name(Level)},
                 {"payload_captured", with_payload},
                 {"job_options_captured", cfg.capture_job_options},
                 {"records_dropped", s.dropped},
@@ -369,8 +374,8 @@ int main(int argc, char** argv) {
         if (mode == "memory") return run_memory(a);
         if (mode == "storage") {
             const std::string level = a.count("capture") ? a.at("capture") : "full";
-            if (level == "full") return run_storage<es::capture::full>(a);
-            if (level == "metrics") return run_storage<es::capture::metrics>(a);
+            if (level == capture_name(es::capture::full)) return run_storage<es::capture::full>(a);
+            if (level == capture_name(es::capture::metrics)) return run_storage<es::capture::metrics>(a);
             std::cerr << "eventscope_pg_bench: --capture must be full or metrics, not '" << level << "'\n";
             return 2;
         }

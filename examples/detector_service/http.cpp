@@ -172,9 +172,22 @@ private:
         });
     }
 
+    // Lingering close: stop sending, then read and discard what the client still sends, for at most 2 s. Closing
+    // with its unread bytes pending would reset the connection, and a client still sending a body we refused
+    // (413) would get a broken pipe instead of our answer.
     void close() {
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.expires_after(std::chrono::seconds(2));  // one deadline for the whole drain
+        drain();
+    }
+
+    void drain() {
+        stream_.async_read_some(buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (!ec) return self->drain();
+            beast::error_code ignored;
+            self->stream_.socket().close(ignored);
+        });
     }
 
     beast::tcp_stream stream_;

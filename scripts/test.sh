@@ -109,7 +109,7 @@ run_suite demo env EVENTSCOPE_BUILD_DIR="$build" bash "$root/tests/demo/run.sh"
 run_suite service bash -c 'python3 "$0/tests/service/check_service.py" --binary "$1/examples/detector_service"; a=$?
   python3 "$0/tests/service/check_faults.py" --binary "$1/examples/detector_service"; b=$?; [ $a = 0 ] && [ $b = 0 ]' "$root" "$build"
 run_suite e2e env EVENTSCOPE_BUILD_DIR="$build" EVENTSCOPE_ARTIFACTS_DIR="$artifacts/e2e" bash "$root/tests/e2e/run.sh"
-run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build' && ESB_SMOKE=1 '$build/benchmarks/eventscope_detect_bench'"
+run_suite bench-smoke bash -c "bash '$root/scripts/bench-micro.sh' --smoke --no-build --build-dir '$build' && bash '$root/scripts/bench-postgres.sh' --smoke --no-build --build-dir '$build' && ESB_SMOKE=1 '$build/benchmarks/eventscope_detect_bench' && node '$root/benchmarks/console/prepare.mjs' --reps 5 --rounds 1"
 
 # A failed suite's errors again at the end: CI keeps only the tail of this output.
 for r in "${results[@]}"; do

@@ -1,10 +1,11 @@
-// Request pipeline: authorize -> parse -> validate against the role's schema (Hasura's rules, validation.ts) ->
+// Request pipeline: authorize -> parse -> validate against the role's schema (Hasura's rules, validation.ts; both
+// skipped for a document the role sent recently, documents.ts) ->
 // coerce variables -> size limits (depth, nodes) -> compile to one SQL statement -> EXPLAIN cost limit -> run it in
 // a READ ONLY transaction with the role's statement_timeout, on a connection from the fair scheduler -> Hasura-
 // shaped response.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { execute, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { execute, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { readCatalog } from './catalog.js';
 import { Compiler, type CompiledOperation } from './compile.js';
 import type { Config } from './config.js';
@@ -15,7 +16,8 @@ import { buildModel, type Model } from './model.js';
 import { buildRoleSchema, type RoleSchema } from './schema.js';
 import { resolveRole, type Headers, type RequestOrigin, type Resolved } from './auth.js';
 import { FairScheduler, type Lease } from './scheduler.js';
-import { measure, validateOperation } from './validation.js';
+import { applyVariables, measure } from './validation.js';
+import { DEFAULT_DOCUMENT_CACHE, DocumentCache } from './documents.js';
 
 export interface GraphQLRequest { query?: unknown; variables?: unknown; operationName?: unknown }
 
@@ -49,6 +51,7 @@ const ISOLATION: Record<string, string> = { 'read-committed': 'READ COMMITTED', 
 export class Engine {
   private schemas = new Map<string, RoleSchema>();
   private costMemo = new Map<string, { cost: number; at: number }>();
+  readonly documents: DocumentCache;
   readonly metrics = new Metrics();
   readonly scheduler: FairScheduler;
   private readonly begin: string;
@@ -60,6 +63,7 @@ export class Engine {
     if (!iso) throw new MetadataError(`source ${src.name}: unknown isolation_level "${ci.isolation_level}"`);
     this.begin = `BEGIN ISOLATION LEVEL ${iso} READ ONLY`;
     this.prepared = ci.use_prepared_statements === true;
+    this.documents = new DocumentCache(DEFAULT_DOCUMENT_CACHE, (hit) => this.metrics.documents.inc({ result: hit ? 'hit' : 'miss' }));
     // Defaults for a pool of 10: heavy requests together hold at most 5 connections, one client at most 8, so
     // another client always finds 2 and the same client's cheap requests find 3 beside its heavy ones.
     this.scheduler = new FairScheduler(pool, {
@@ -160,13 +164,10 @@ export class Engine {
       throw new HasuraError('expecting an object for variables', 'parse-failed', '$.variables');
     }
     if (req.operationName != null && typeof req.operationName !== 'string') throw new HasuraError('expecting a string for operationName', 'parse-failed', '$.operationName');
-    let document: DocumentNode;
-    try { document = parse(req.query, { maxTokens: 50000 }); } catch (e) {
-      throw new HasuraError('not a valid graphql query', 'validation-failed', '$.query', auth.role === 'admin' ? { error: (e as Error).message } : undefined);
-    }
     const rs = this.roleSchema(auth.role);
+    const { document, checked } = this.documents.get(rs.schema, req.query, (req.operationName as string | undefined) ?? undefined, auth.role === 'admin');
     const rawVariables = (req.variables ?? {}) as Record<string, unknown>;
-    const { operation, variables } = validateOperation(rs.schema, document, (req.operationName as string | undefined) ?? undefined, rawVariables);
+    const { operation, variables } = applyVariables(rs.schema, checked, rawVariables);
     if (operation.operation === 'mutation') throw new HasuraError('no mutations exist', 'validation-failed', '$');
     if (opts.subscription === false && operation.operation === 'subscription') throw new HasuraError('subscriptions are supported over WebSocket only', 'validation-failed', '$');
     const fragments: Record<string, FragmentDefinitionNode> = {};

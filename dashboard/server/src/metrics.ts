@@ -56,6 +56,7 @@ export class Metrics {
   readonly sqlSeconds = this.histogram('eventscope_console_sql_seconds', 'time spent in PostgreSQL per statement (explain, query, live-query poll)', SECONDS);
   readonly poolWaitSeconds = this.histogram('eventscope_console_pool_wait_seconds', 'time a statement waited for a pooled connection, by lane (light, heavy)', SECONDS);
   readonly requestSeconds = this.histogram('eventscope_console_request_seconds', 'time from request to response for HTTP GraphQL operations', SECONDS);
+  readonly documents = this.counter('eventscope_console_documents_total', 'GraphQL documents looked up among the parsed and checked ones kept per role, by result (hit, miss)');
   readonly sqlStatements = this.counter('eventscope_console_sql_statements_total', 'SQL statements run, by kind (query, explain, live_poll, stream_poll)');
 
   counter(name: string, help: string): Counter {

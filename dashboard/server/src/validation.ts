@@ -70,8 +70,19 @@ function reachableFragments(op: OperationDefinitionNode, defs: Map<string, Fragm
 /** Hasura's testing directive that lifts the one-root-field rule of subscriptions; not part of any schema. */
 const MULTIPLE_ROOT_FIELDS = '_multiple_top_level_fields';
 
-export function validateOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined,
-  rawVariables: Record<string, unknown>): ValidatedOperation {
+/**
+ * What validation learns from the document alone, the same for every request that sends the same text: the
+ * operation, the variables it uses, and the error of graphql-js' rules or of the subscription's root fields, which
+ * Hasura reports only after the checks of the variables' values (applyVariables).
+ */
+export interface CheckedDocument {
+  operation: OperationDefinitionNode;
+  used: ReadonlySet<string>;
+  ruleError?: HasuraError;
+}
+
+/** The checks that need no variable values. Throws what Hasura reports before looking at the values. */
+export function checkDocument(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): CheckedDocument {
   let operation = selectOperation(document, operationName);
   let multipleRootFields = false;
   if (operation.operation === 'subscription' && operation.directives?.some((d) => d.name.value === MULTIPLE_ROOT_FIELDS)) {
@@ -86,12 +97,12 @@ export function validateOperation(schema: GraphQLSchema, document: DocumentNode,
   }
   const fragments = reachableFragments(operation, defs);
 
-  // Variables (Execute/Resolve.hs): definitions unique, every use declared, every given value used.
-  const declared = new Map<string, TypeNode>();
+  // Variables (Execute/Resolve.hs): definitions unique, every use declared.
+  const declared = new Set<string>();
   for (const vd of operation.variableDefinitions ?? []) {
     const n = vd.variable.name.value;
     if (declared.has(n)) throw new HasuraError(`multiple definitions for variable ${q(n)}`, 'parse-failed', '$');
-    declared.set(n, vd.type);
+    declared.add(n);
   }
   const used = new Set<string>();
   const collect = (node: ASTNode) => visit(node, {
@@ -101,6 +112,20 @@ export function validateOperation(schema: GraphQLSchema, document: DocumentNode,
   collect({ ...operation, variableDefinitions: [] });
   for (const f of fragments) collect(f);
   for (const n of used) if (!declared.has(n)) throw new HasuraError(`unbound variable ${q(n)}`, 'validation-failed', '$');
+
+  const reduced: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
+  const errors = validate(schema, reduced, RULES, { maxErrors: 10 });
+  let ruleError = errors.length ? toHasura(errors[0], reduced) : undefined;
+  // A subscription selects one root field (Hasura: Execute.hs), unless the testing directive above says otherwise.
+  if (!ruleError && operation.operation === 'subscription' && !multipleRootFields && rootFieldCount(operation, defs) > 1) {
+    ruleError = new HasuraError('subscriptions must select one top level field', 'validation-failed', '$');
+  }
+  return { operation, used, ruleError };
+}
+
+/** The checks of a checked document against one request's variable values, in Hasura's order; coerces them. */
+export function applyVariables(schema: GraphQLSchema, checked: CheckedDocument, rawVariables: Record<string, unknown>): ValidatedOperation {
+  const { operation, used, ruleError } = checked;
   const unexpected = Object.keys(rawVariables).filter((k) => !used.has(k));
   if (unexpected.length) throw new HasuraError(`unexpected variables in variableValues: ${unexpected.join(', ')}`, 'validation-failed', '$');
   for (const vd of operation.variableDefinitions ?? []) {
@@ -109,14 +134,8 @@ export function validateOperation(schema: GraphQLSchema, document: DocumentNode,
     if (!(n in rawVariables) && !vd.defaultValue) throw new HasuraError(`expecting a value for non-nullable variable: ${q(n)}`, 'validation-failed', '$');
     if (n in rawVariables && rawVariables[n] === null) throw new HasuraError(`null value found for non-nullable type: ${q(typeText(vd.type))}`, 'validation-failed', '$');
   }
-
-  const reduced: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
-  const errors = validate(schema, reduced, RULES, { maxErrors: 10 });
-  if (errors.length) throw toHasura(errors[0], reduced);
-  // A subscription selects one root field (Hasura: Execute.hs), unless the testing directive above says otherwise.
-  if (operation.operation === 'subscription' && !multipleRootFields && rootFieldCount(operation, defs) > 1) {
-    throw new HasuraError('subscriptions must select one top level field', 'validation-failed', '$');
-  }
+  // A fresh error each time: the checked document is shared by every request that sends the same text.
+  if (ruleError) throw new HasuraError(ruleError.message, ruleError.code, ruleError.path, ruleError.internal);
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 1 });
   if (coerced.errors) {
     const e = coerced.errors[0];

@@ -80,6 +80,7 @@ for (const hours of hoursList) {
   Object.assign(v.LookupJobExecution, { id: inv.job_executions[0].id });
   Object.assign(v.LookupJobLog, { id: log.job_logs[0].id });
   v.InvocationsList.where = { _and: [{ created_at: { _gte: from, _lt: to } }, { status: { _eq: 'failed' } }] };
+  v.InvocationsCount.where = v.InvocationsList.where;
   // SlowestJobs reads jobs at or above the threshold SlowestJobThreshold gives, as the app does.
   const th = await gql(queries.SlowestJobThreshold, v.SlowestJobThreshold);
   Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
@@ -88,27 +89,33 @@ for (const hours of hoursList) {
   const byDuration = buildInvocationOrderBy('total_duration_ms', 'desc');
   const childNames = (event, job) => ({ _or: [{ child_names: { _contains: { events: [event], jobs: [job] } } },
     { _and: [{ child_names: { _is_null: true } }, { event_executions: { event_name: { _eq: event } } }, { job_executions: { job_name: { _eq: job } } }] }] });
+  // The list and its count are two requests in the app (dashboard/src/graphql/queries.ts); the combined form is
+  // the one request it sent before, kept for comparison in the same run.
+  const listWithCount = queries.InvocationsList
+    .replace('$offset: Int!)', '$offset: Int!, $countLimit: Int!)')
+    .replace(/\n}$/, '\n  invocations_aggregate(where: $where, limit: $countLimit) {\n    aggregate { count }\n  }\n}');
+  const filtered = (label, where, orderBy) => ({
+    [`InvocationsList[${label}]`]: [queries.InvocationsList, { where, orderBy, limit: 50, offset: 0 }],
+    [`InvocationsCount[${label}]`]: [queries.InvocationsCount, { where, countLimit: 10001 }],
+    [`InvocationsList+Count, one request[${label}]`]: [listWithCount, { where, orderBy, limit: 50, offset: 0, countLimit: 10001 }],
+  });
+  const eventJob = childNames('orders.shipped', inv.job_executions[0].job_name);
   const extra = {
     // As the app sends it (dashboard/src/lib/filters.ts): the names on the invocation row, the child tables only
     // where they are NULL (migration 004).
-    'InvocationsList[event+job filter, by duration]': [queries.InvocationsList, {
-      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name), { status: { _eq: 'failed' } }] },
-      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
-    'InvocationsList[event+job filter, any status, by duration]': [queries.InvocationsList, {
-      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name)] },
-      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
-    'InvocationsList[event+job filter, any status, newest first]': [queries.InvocationsList, {
-      where: { _and: [{ created_at: { _gte: from, _lt: to } }, childNames('orders.shipped', inv.job_executions[0].job_name)] },
-      orderBy: [{ created_at: 'desc' }, { id: 'asc' }], limit: 50, offset: 0, countLimit: 10001 }],
+    ...filtered('event+job filter, by duration', { _and: [{ created_at: { _gte: from, _lt: to } }, eventJob, { status: { _eq: 'failed' } }] }, byDuration),
+    ...filtered('event+job filter, any status, by duration', { _and: [{ created_at: { _gte: from, _lt: to } }, eventJob] }, byDuration),
+    ...filtered('whole window, newest first', { created_at: { _gte: from, _lt: to } }, [{ created_at: 'desc' }, { id: 'desc' }]),
+    ...filtered('event+job filter, any status, newest first', { _and: [{ created_at: { _gte: from, _lt: to } }, eventJob] }, [{ created_at: 'desc' }, { id: 'asc' }]),
     // The same filter as relationship conditions only (what the app sent before migration 004), for comparison.
-    'InvocationsList[event+job filter, by duration, relationship form]': [queries.InvocationsList, {
+    'InvocationsList+Count, one request[event+job filter, by duration, relationship form]': [listWithCount, {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
       orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
     // Every other sort the list offers, over the whole window, any status.
     ...Object.fromEntries(SORTABLE_COLUMNS.filter((column) => column !== 'created_at').flatMap((column) => ['asc', 'desc'].map((dir) =>
       [`InvocationsList[by ${column} ${dir}]`, [queries.InvocationsList, { where: { created_at: { _gte: from, _lt: to } },
-        orderBy: buildInvocationOrderBy(column, dir), limit: 50, offset: 0, countLimit: 10001 }]]))),
+        orderBy: buildInvocationOrderBy(column, dir), limit: 50, offset: 0 }]]))),
     SeedTraceCorrelationId: [seed.SeedTraceCorrelationId, { correlationId: inv.correlation_id }],
     SeedRecentInvocations: [seed.SeedRecentInvocations, {}],
     SeedPerformanceAnalytics: [seed.SeedPerformanceAnalytics, { timeRange: from }],

@@ -49,6 +49,9 @@ export function sampleVariables(now = Date.now()) {
       orderBy: [{ total_duration_ms: 'desc_nulls_last' }, { created_at: 'desc' }, { id: 'desc' }],
       limit: 50,
       offset: 0,
+    },
+    InvocationsCount: {
+      where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'x' } } }, { job_executions: { job_name: { _eq: 'y' } } }, { status: { _eq: 'failed' } }] },
       countLimit: 10001,
     },
     SourceFunctions: hourRange,

@@ -1203,6 +1203,19 @@ export type InvocationValuesVariables = {
   id: string;
 };
 
+export type InvocationsCountResult = {
+  invocations_aggregate: {
+    aggregate: {
+      count: number;
+    } | null;
+  };
+};
+
+export type InvocationsCountVariables = {
+  where: invocations_bool_exp;
+  countLimit: number;
+};
+
 export type InvocationsListResult = {
   invocations: {
     id: string;
@@ -1221,11 +1234,6 @@ export type InvocationsListResult = {
     source_user_email: string | null;
     error_message: string | null;
   }[];
-  invocations_aggregate: {
-    aggregate: {
-      count: number;
-    } | null;
-  };
 };
 
 export type InvocationsListVariables = {
@@ -1233,7 +1241,6 @@ export type InvocationsListVariables = {
   orderBy: invocations_order_by[];
   limit: number;
   offset: number;
-  countLimit: number;
 };
 
 export type LookupEventExecutionResult = {
@@ -1495,6 +1502,7 @@ export interface Operations {
   InvocationDetail: { result: InvocationDetailResult; variables: InvocationDetailVariables };
   InvocationPayload: { result: InvocationPayloadResult; variables: InvocationPayloadVariables };
   InvocationValues: { result: InvocationValuesResult; variables: InvocationValuesVariables };
+  InvocationsCount: { result: InvocationsCountResult; variables: InvocationsCountVariables };
   InvocationsList: { result: InvocationsListResult; variables: InvocationsListVariables };
   LookupEventExecution: { result: LookupEventExecutionResult; variables: LookupEventExecutionVariables };
   LookupJobExecution: { result: LookupJobExecutionResult; variables: LookupJobExecutionVariables };

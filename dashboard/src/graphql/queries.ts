@@ -138,10 +138,11 @@ export const FunctionHourlyStats = `query FunctionHourlyStats($from: timestamptz
 }` as Query<'FunctionHourlyStats'>;
 
 /**
- * Invocations table: filters, sort and page all come in as variables; the count for the pager stops at
- * $countLimit (the page shows "more than"), so a wide filter never counts millions of rows.
+ * Invocations table: filters, sort and page all come in as variables. The pager's count is InvocationsCount, a
+ * request of its own: Hasura runs the root fields of one request one after the other, so the rows would wait for
+ * the count; apart, the rows show as soon as they are read, and a new page or sort does not count again.
  */
-export const InvocationsList = `query InvocationsList($where: invocations_bool_exp!, $orderBy: [invocations_order_by!]!, $limit: Int!, $offset: Int!, $countLimit: Int!) {
+export const InvocationsList = `query InvocationsList($where: invocations_bool_exp!, $orderBy: [invocations_order_by!]!, $limit: Int!, $offset: Int!) {
   invocations(where: $where, order_by: $orderBy, limit: $limit, offset: $offset) {
     id
     created_at
@@ -159,10 +160,15 @@ export const InvocationsList = `query InvocationsList($where: invocations_bool_e
     source_user_email
     error_message
   }
+}` as Query<'InvocationsList'>;
+
+/** The invocations table's count for the pager; it stops at $countLimit (the page shows "more than"), so a wide
+ * filter never counts millions of rows. */
+export const InvocationsCount = `query InvocationsCount($where: invocations_bool_exp!, $countLimit: Int!) {
   invocations_aggregate(where: $where, limit: $countLimit) {
     aggregate { count }
   }
-}` as Query<'InvocationsList'>;
+}` as Query<'InvocationsCount'>;
 
 /** Source functions seen in a range (filter suggestions), from the rollups. */
 export const SourceFunctions = `query SourceFunctions($from: timestamptz!, $to: timestamptz!) {

@@ -1,4 +1,4 @@
-// Variables of InvocationsList built from the filters in the URL. The query text never changes.
+// Variables of InvocationsList and InvocationsCount built from the filters in the URL. The query texts never change.
 import type { TimeWindow } from './time';
 
 export interface InvocationFilters {
@@ -102,8 +102,12 @@ export function buildInvocationListVariables(
     orderBy: buildInvocationOrderBy(sort.column, sort.dir),
     limit: pageSize,
     offset: p * pageSize,
-    countLimit: COUNT_LIMIT,
   };
+}
+
+/** Variables of InvocationsCount: the list's filter, without its sort and page. */
+export function buildInvocationCountVariables(filters: InvocationFilters, window: TimeWindow | null) {
+  return { where: buildInvocationWhere(filters, window), countLimit: COUNT_LIMIT };
 }
 
 /** The pager counts at most this many rows (a wide filter over millions of rows would cost seconds to count). */

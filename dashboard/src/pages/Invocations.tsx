@@ -3,11 +3,12 @@ import { Link } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
 import { gqlRequest } from '../graphql/client';
-import { InvocationsList, SourceFunctions } from '../graphql/queries';
+import { InvocationsCount, InvocationsList, SourceFunctions } from '../graphql/queries';
 import { CorrLink, Empty, ErrorBox, InvLink, Loading, StatusBadge } from '../components/common';
 import {
   FILTER_PARAM,
   INVOCATION_STATUSES,
+  buildInvocationCountVariables,
   buildInvocationListVariables,
   countIsCapped,
   filtersFromParams,
@@ -80,6 +81,11 @@ export function InvocationsPage() {
       ),
     placeholderData: keepPreviousData,
   });
+  // Its own request, keyed without sort and page: the rows do not wait for it, and paging does not count again.
+  const count = useQuery({
+    queryKey: ['invocations-count', key, filters],
+    queryFn: () => gqlRequest(InvocationsCount, buildInvocationCountVariables(filters, resolve())),
+  });
   const functions = useQuery({
     queryKey: ['source-functions', key],
     queryFn: () => {
@@ -98,10 +104,11 @@ export function InvocationsPage() {
       mut(n);
       return n;
     });
-  const counted = list.data?.invocations_aggregate.aggregate?.count ?? 0;
-  const capped = countIsCapped(counted);
-  const total = capped ? counted - 1 : counted;
-  const pages = pageCount(total, pageSize);
+  const counted = count.isSuccess ? (count.data.invocations_aggregate.aggregate?.count ?? 0) : null;
+  const capped = counted !== null && countIsCapped(counted);
+  const total = counted === null ? null : capped ? counted - 1 : counted;
+  const pages = total === null ? null : pageCount(total, pageSize);
+  const fullPage = (list.data?.invocations.length ?? 0) >= pageSize;
   const active = Object.entries(filters).filter(([, v]) => v);
   const [picked, setPicked] = useState<string[]>([]);
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p.slice(-1), id]));
@@ -164,7 +171,20 @@ export function InvocationsPage() {
       ) : (
         <>
           <div className="table-meta">
-            <span data-testid="invocations-total">{formatCount(total)}{capped ? '+' : ''}</span> invocations
+            {total !== null ? (
+              <>
+                <span data-testid="invocations-total">{formatCount(total)}{capped ? '+' : ''}</span> invocations
+              </>
+            ) : count.isError ? (
+              <span data-testid="invocations-count-error">
+                invocations (not counted: {count.error instanceof Error ? count.error.message : 'error'}){' '}
+                <button type="button" className="link-button" onClick={() => count.refetch()}>
+                  count again
+                </button>
+              </span>
+            ) : (
+              <span className="muted" data-testid="invocations-counting">counting invocations…</span>
+            )}
             {list.isFetching ? <span className="muted small"> · refreshing…</span> : null}
             <span className="compare-pick small">
               {picked.length === 2 ? (
@@ -241,13 +261,18 @@ export function InvocationsPage() {
               ‹ Previous
             </button>
             <span data-testid="page-info">
-              Page {page + 1} of {formatCount(pages)}
-              {capped ? '+' : ''}
+              Page {page + 1}
+              {pages !== null ? ` of ${formatCount(pages)}${capped ? '+' : ''}` : ''}
             </span>
-            <button type="button" disabled={capped ? (list.data?.invocations.length ?? 0) < pageSize : page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
+            <button type="button" disabled={pages === null || capped ? !fullPage : page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
               Next ›
             </button>
-            <button type="button" disabled={capped || page + 1 >= pages} title={capped ? 'more rows than counted: narrow the filters' : undefined} onClick={() => set((n) => n.set('page', String(pages - 1)))}>
+            <button
+              type="button"
+              disabled={pages === null || capped || page + 1 >= pages}
+              title={capped ? 'more rows than counted: narrow the filters' : undefined}
+              onClick={() => pages !== null && set((n) => n.set('page', String(pages - 1)))}
+            >
               Last »
             </button>
             <label>

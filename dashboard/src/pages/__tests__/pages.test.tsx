@@ -26,7 +26,8 @@ describe('Invocations page', () => {
   let m: ReturnType<typeof mockFetch>;
   beforeEach(() => {
     m = mockFetch({
-      InvocationsList: (v) => ({ data: { invocations: v.offset === 0 ? [row('00000000-0000-4000-8000-000000000001'), row('00000000-0000-4000-8000-000000000002', { total_duration_ms: null, status: 'failed' })] : [], invocations_aggregate: count(123) } }),
+      InvocationsList: (v) => ({ data: { invocations: v.offset === 0 ? [row('00000000-0000-4000-8000-000000000001'), row('00000000-0000-4000-8000-000000000002', { total_duration_ms: null, status: 'failed' })] : [] } }),
+      InvocationsCount: () => ({ data: { invocations_aggregate: count(123) } }),
       SourceFunctions: () => ({ data: { rollup_source_functions: [{ source_function: 'orders' }] } }),
     });
     vi.stubGlobal('fetch', m.fn);
@@ -49,7 +50,10 @@ describe('Invocations page', () => {
     expect(Date.parse(range._lt) - Date.parse(range._gte)).toBe(6 * 3600_000);
     expect(v.limit).toBe(50);
     expect(v.offset).toBe(0);
-    expect(v.countLimit).toBe(10_001);
+    expect(v.countLimit).toBeUndefined();
+    const c = m.of('InvocationsCount')[0].variables;
+    expect(c.countLimit).toBe(10_001);
+    expect(c.where._and.slice(1)).toEqual(and.slice(1)); // the same filters; the window is resolved when each is sent
     expect(screen.getByTestId('page-info').textContent).toBe('Page 1 of 3');
     // NULL duration renders as a dash, not 0
     const rows = within(screen.getByTestId('invocations-table')).getAllByRole('row');
@@ -65,10 +69,33 @@ describe('Invocations page', () => {
     await waitFor(() => expect(m.of('InvocationsList').some((c) => c.variables.orderBy[0].total_duration_ms === 'asc_nulls_last')).toBe(true));
     fireEvent.click(screen.getByRole('button', { name: /Next/ }));
     await waitFor(() => expect(m.of('InvocationsList').some((c) => c.variables.offset === 50)).toBe(true));
+    // the count does not depend on the sort or the page: it was asked once
+    expect(m.of('InvocationsCount')).toHaveLength(1);
+  });
+
+  it('shows the rows before the count arrives, and a count that fails without hiding them', async () => {
+    let answer: (() => void) | undefined;
+    const slow = mockFetch({
+      InvocationsList: () => ({ data: { invocations: [row('00000000-0000-4000-8000-000000000001')] } }),
+      InvocationsCount: () => ({ errors: [{ message: 'statement timeout', extensions: { code: 'postgres-error' } }] }),
+    });
+    const gate = new Promise<void>((r) => (answer = r));
+    vi.stubGlobal('fetch', (async (url: RequestInfo | URL, init?: RequestInit) => {
+      if (String(init?.body).includes('InvocationsCount')) await gate;
+      return slow.fn(url, init);
+    }) as typeof fetch);
+    renderAt('/invocations', '/invocations', <InvocationsPage />);
+    await screen.findByTestId('invocations-table');
+    expect(screen.getByTestId('invocations-counting')).toBeTruthy();
+    expect(screen.getByTestId('page-info').textContent).toBe('Page 1');
+    expect(screen.getByRole('button', { name: /Last/ })).toHaveProperty('disabled', true);
+    answer!();
+    expect((await screen.findByTestId('invocations-count-error')).textContent).toContain('statement timeout');
+    expect(within(screen.getByTestId('invocations-table')).getAllByRole('row')).toHaveLength(2);
   });
 
   it('empty and error states say what to do', async () => {
-    vi.stubGlobal('fetch', mockFetch({ InvocationsList: () => ({ data: { invocations: [], invocations_aggregate: count(0) } }), SourceFunctions: () => ({ data: { rollup_source_functions: [] } }) }).fn);
+    vi.stubGlobal('fetch', mockFetch({ InvocationsList: () => ({ data: { invocations: [] } }), InvocationsCount: () => ({ data: { invocations_aggregate: count(0) } }), SourceFunctions: () => ({ data: { rollup_source_functions: [] } }) }).fn);
     renderAt('/invocations?status=failed', '/invocations', <InvocationsPage />);
     expect(await screen.findByText(/No invocation matches these filters/)).toBeTruthy();
   });

@@ -100,7 +100,8 @@ public:
     // Server at its connection cap with nothing idle to replace: say so and close.
     void refuse_overloaded() { respond(503, R"json({"error":"too many open connections; retry shortly"})json", false, 11); }
 
-    // When idle (waiting for the next request on a kept-alive connection), since when; nullopt while busy.
+    // When idle (waiting for the next request on a kept-alive connection), since when; nullopt while busy. A
+    // closing connection reads as idle since the clock's start.
     std::optional<steady::time_point> idle_since() const {
         auto t = idle_since_.load(std::memory_order_acquire);
         if (t == 0) return std::nullopt;
@@ -176,6 +177,9 @@ private:
     // with its unread bytes pending would reset the connection, and a client still sending a body we refused
     // (413) would get a broken pipe instead of our answer.
     void close() {
+        // Lingering, the connection serves nobody: it is the first to go when the table needs room (the oldest
+        // possible idle time), so a burst of refused deliveries cannot hold the cap for 2 s.
+        idle_since_.store(1, std::memory_order_release);
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream_.expires_after(std::chrono::seconds(2));  // one deadline for the whole drain
@@ -198,7 +202,7 @@ private:
     std::size_t body_limit_;
     connection_table& table_;
     throttled_log& refusals_;
-    std::atomic<steady::rep> idle_since_{0};  // 0 = busy
+    std::atomic<steady::rep> idle_since_{0};  // 0 = busy, 1 = closing
 };
 
 bool connection_table::admit(const std::shared_ptr<session>& s) {

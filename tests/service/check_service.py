@@ -140,6 +140,28 @@ def connection_cap(binary, workdir):
         s.close()
     svc.stop()
 
+    # A connection answered 413 lingers (up to 2 s) to read what its client still sends, so the client reads the
+    # answer; lingering, it serves nobody, so it is the first to close when a new connection needs its place.
+    svc = Service(binary, workdir, "cap-lingering", ["--max-connections", "4", "--max-body-bytes", "1024"])
+    refused = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+        s.sendall(b"POST /events/db-orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        refused.append((s, answer))
+    check(all(a.startswith(b"HTTP/1.1 413") for _, a in refused), "an oversized delivery is answered 413 while its client still holds the connection",
+          repr([a[:20] for _, a in refused]))
+    status, body = svc.request("GET", "/healthz", timeout=5)
+    check(status == 200, "at the cap with every connection lingering after a 413, a new one is served", f"got {status} {body[:80]}")
+    for s, _ in refused:
+        s.close()
+    svc.stop()
+
 
 def flat_memory(binary, payloads, workdir):
     body = open(os.path.join(payloads, "db-orders--update-shipped-with-tracking-token.json"), "rb").read()

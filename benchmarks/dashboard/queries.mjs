@@ -94,6 +94,9 @@ for (const hours of hoursList) {
   const listWithCount = queries.InvocationsList
     .replace('$offset: Int!)', '$offset: Int!, $countLimit: Int!)')
     .replace(/\n}$/, '\n  invocations_aggregate(where: $where, limit: $countLimit) {\n    aggregate { count }\n  }\n}');
+  if (!listWithCount.includes('$countLimit: Int!') || !listWithCount.includes('invocations_aggregate')) {
+    throw new Error('InvocationsList no longer has the shape the one-request form is derived from (queries.mjs)');
+  }
   const filtered = (label, where, orderBy) => ({
     [`InvocationsList[${label}]`]: [queries.InvocationsList, { where, orderBy, limit: 50, offset: 0 }],
     [`InvocationsCount[${label}]`]: [queries.InvocationsCount, { where, countLimit: 10001 }],

@@ -5,7 +5,7 @@
 // shaped response.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { execute, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { execute, Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { readCatalog } from './catalog.js';
 import { Compiler, type CompiledOperation } from './compile.js';
 import type { Config } from './config.js';
@@ -170,8 +170,7 @@ export class Engine {
     const { operation, variables } = applyVariables(rs.schema, checked, rawVariables);
     if (operation.operation === 'mutation') throw new HasuraError('no mutations exist', 'validation-failed', '$');
     if (opts.subscription === false && operation.operation === 'subscription') throw new HasuraError('subscriptions are supported over WebSocket only', 'validation-failed', '$');
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+    const { fragments } = checked;
     const limits = this.limitsFor(auth);
     const size = measure(operation, fragments, limits.maxNodes);
     if (limits.maxDepth > 0 && size.depth > limits.maxDepth) {

@@ -77,6 +77,8 @@ const MULTIPLE_ROOT_FIELDS = '_multiple_top_level_fields';
  */
 export interface CheckedDocument {
   operation: OperationDefinitionNode;
+  /** Every fragment of the document by name (names are unique once checked). */
+  fragments: Record<string, FragmentDefinitionNode>;
   used: ReadonlySet<string>;
   ruleError?: HasuraError;
 }
@@ -120,7 +122,7 @@ export function checkDocument(schema: GraphQLSchema, document: DocumentNode, ope
   if (!ruleError && operation.operation === 'subscription' && !multipleRootFields && rootFieldCount(operation, defs) > 1) {
     ruleError = new HasuraError('subscriptions must select one top level field', 'validation-failed', '$');
   }
-  return { operation, used, ruleError };
+  return { operation, fragments: Object.fromEntries(defs), used, ruleError };
 }
 
 /** The checks of a checked document against one request's variable values, in Hasura's order; coerces them. */

@@ -264,7 +264,7 @@ export function InvocationsPage() {
               Page {page + 1}
               {pages !== null ? ` of ${formatCount(pages)}${capped ? '+' : ''}` : ''}
             </span>
-            <button type="button" disabled={pages === null || capped ? !fullPage : page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
+            <button type="button" disabled={(pages === null || capped) ? !fullPage : page + 1 >= pages} onClick={() => set((n) => n.set('page', String(page + 1)))}>
               Next ›
             </button>
             <button

@@ -2,6 +2,7 @@
 // on disk per job / per invocation. Driven by scripts/bench-postgres.sh (which starts a throwaway cluster).
 //
 //   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R]
+//                               [--copy binary|text]   (the sink's binary_copy option; default binary, as configured by default)
 //   eventscope_pg_bench memory  --jobs N
 //   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N] [--capture full|metrics] [--no-job-options]
 //     (--capture: the scopes' capture level, default full; --no-job-options: config.capture_job_options = false, the
@@ -102,6 +103,11 @@ int run_ingest(const std::map<std::string, std::string>& a) {
     if (a.count("max-batch")) cfg.max_batch_size = num(a, "max-batch", cfg.max_batch_size);
     es::postgres_sink_options sink_opts;
     if (a.count("rows-per-transaction")) sink_opts.max_rows_per_transaction = num(a, "rows-per-transaction", 5000);
+    if (a.count("copy")) {
+        const auto& format = a.at("copy");
+        if (format != "binary" && format != "text") throw std::invalid_argument("--copy must be binary or text, not " + format);
+        sink_opts.binary_copy = format == "binary";
+    }
     es::observer<opts> obs(cfg, es::correlation_config{}, cfg, sink_opts);
     auto payload = esbench::hasura_payload();
     // Warm the connection (the sink connects lazily on its first write) outside the measurement.
@@ -162,6 +168,7 @@ int run_ingest(const std::map<std::string, std::string>& a) {
                 {"pipeline_batches", s.batches},
                 {"sink_transactions", sink_stats.transactions},
                 {"sink_rows_written", sink_stats.rows_written},
+                {"sink_rows_copied_binary", sink_stats.rows_copied_binary},
                 {"caller_ns_p50", pct(0.50)},
                 {"caller_ns_p99", pct(0.99)},
                 {"caller_ns_p999", pct(0.999)},

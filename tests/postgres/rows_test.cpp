@@ -400,11 +400,78 @@ BOOST_AUTO_TEST_CASE(connection_settings_from_individual_parameters) {
     BOOST_TEST(url_sink.connection_info() == "postgresql://u@h:1/d?sslmode=require&connect_timeout=5&application_name=eventscope");
 }
 
+// The binary COPY is raw libpq under a pqxx::work: it must be part of that transaction (an abort leaves nothing,
+// a commit its rows), report a server error as pqxx::sql_error with the SQLSTATE, and leave the session usable.
+BOOST_AUTO_TEST_CASE(binary_copy_runs_inside_the_transaction) {
+    namespace pg = eventscope::pg;
+    eventscope::pg::connection c(shared_db::instance().url());
+    {
+        pqxx::nontransaction n(c);
+        n.exec("SET TIME ZONE 'UTC'");
+        n.exec("CREATE TEMP TABLE binary_copy_probe (id uuid NOT NULL, n integer NOT NULL, at timestamptz)");
+    }
+    const std::vector<std::string> cols{"id", "n", "at"};
+    auto rows = [](int count, bool null_n) {
+        std::string data;
+        pg::append_copy_binary_header(data);
+        for (int i = 0; i < count; ++i) {
+            pg::put_be16(data, 3);
+            pg::copy_binary_writer w{data};
+            w.uuid(eventscope::new_uuid());
+            if (null_n && i == count - 1) w.null();
+            else w.integer(std::int32_t{i});
+            w.timestamp(std::int64_t{1'764'150'000'123'456'789});
+        }
+        pg::append_copy_binary_trailer(data);
+        return data;
+    };
+    auto count = [&] {
+        pqxx::nontransaction n(c);
+        return n.exec("SELECT count(*), max(at)::text FROM binary_copy_probe")[0];
+    };
+    {
+        pqxx::work tx(c);
+        pg::binary_copy_in copy(c, "binary_copy_probe", cols);
+        copy.write(rows(5, false));
+        copy.complete();
+        tx.abort();
+    }
+    BOOST_TEST(count()[0].as<int>() == 0);
+    {
+        pqxx::work tx(c);
+        pg::binary_copy_in copy(c, "binary_copy_probe", cols);
+        copy.write(rows(5, false));
+        copy.complete();
+        tx.commit();
+    }
+    BOOST_TEST(count()[0].as<int>() == 5);
+    BOOST_TEST(count()[1].as<std::string>() == "2025-11-26 09:40:00.123456+00");
+    std::string state;
+    try {
+        pqxx::work tx(c);
+        pg::binary_copy_in copy(c, "binary_copy_probe", cols);
+        copy.write(rows(3, true));
+        copy.complete();
+        tx.commit();
+    } catch (const pqxx::sql_error& e) {
+        state = e.sqlstate();
+    }
+    BOOST_TEST(state == "23502");  // not_null_violation, from the server
+    {
+        pqxx::work tx(c);  // abandoned mid-COPY: the destructor ends it, the transaction aborts
+        pg::binary_copy_in copy(c, "binary_copy_probe", cols);
+        auto half = rows(2, false);
+        copy.write(std::string_view(half).substr(0, 30));
+    }
+    BOOST_TEST(count()[0].as<int>() == 5);  // and the session still answers
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
-// write() encodes COPY text straight from the records; write_rows() (and the spool) from row JSON. The same
-// records through both paths must leave identical rows, hostile content included (NUL, invalid UTF-8, COPY
-// escapes, in text and inside jsonb, keys too), running and final rows, errors, absent details.
+// write() encodes COPY binary straight from the records (COPY text with binary_copy = false); write_rows() (and
+// the spool) COPY text from row JSON. The same records through all three paths must leave identical rows, hostile
+// content included (NUL, invalid UTF-8, COPY escapes, in text and inside jsonb, keys too), running and final rows,
+// errors, absent details, a timestamp before 1970 and one before 2000 (the binary format's epoch).
 BOOST_AUTO_TEST_SUITE(record_and_row_paths)
 
 namespace {
@@ -447,13 +514,13 @@ std::vector<eventscope::record> sample_records(const std::string& corr) {
 
     es::invocation_record inv2;  // running, no info at all
     inv2.id = es::new_uuid();
-    inv2.started = t0 + 1000;
+    inv2.started = -1'500;  // 1969-12-31 23:59:59.999999 (truncated toward zero, as COPY text writes it)
     out.emplace_back(std::move(inv2));
     es::invocation_record inv3;  // info without payload, empty error message
     inv3.id = es::new_uuid();
     inv3.info = plain;
-    inv3.started = t0;
-    inv3.ended = t0 + 1;
+    inv3.started = 946'684'799'999'999'999;  // the last nanosecond before 2000-01-01
+    inv3.ended = inv3.started + 1;
     inv3.status = es::run_status::failed;
     inv3.error = std::make_unique<es::error_info>(es::error_info{"", "", "", nullptr, {}});
     out.emplace_back(std::move(inv3));
@@ -544,7 +611,11 @@ BOOST_AUTO_TEST_CASE(record_encoding_equals_row_json_encoding) {
     std::vector<json> rows;
     for (const auto& r : records) rows.push_back(eventscope::to_row(r, /*with_db_only=*/true));
 
-    std::map<std::string, json> via_records, via_rows;
+    auto delete_all = [&] {
+        for (const auto& id : inv_ids) db.query("DELETE FROM " + db.table("invocations") + " WHERE id = $1", id);
+        BOOST_TEST_REQUIRE(read_all(db, corr, inv_ids).empty());
+    };
+    std::map<std::string, json> via_records, via_text_records, via_rows;
     {
         eventscope::postgres_sink sink(pg_config(url));
         auto r = sink.write(std::span<eventscope::record>(records));
@@ -552,26 +623,41 @@ BOOST_AUTO_TEST_CASE(record_encoding_equals_row_json_encoding) {
         BOOST_TEST(r.rejected == 0u);
         BOOST_TEST(sink.stats().rows_copied_direct > 0u);  // both the direct COPY and the staging path are used
         BOOST_TEST(sink.stats().rows_copied_direct < records.size());
+        BOOST_TEST(sink.stats().rows_copied_binary == records.size());
         via_records = read_all(db, corr, inv_ids);
     }
     BOOST_TEST_REQUIRE(via_records.size() == records.size());
-    for (const auto& id : inv_ids) db.query("DELETE FROM " + db.table("invocations") + " WHERE id = $1", id);
-    BOOST_TEST_REQUIRE(read_all(db, corr, inv_ids).empty());
+    delete_all();
+    {
+        eventscope::postgres_sink_options text_only;
+        text_only.binary_copy = false;
+        eventscope::postgres_sink sink(pg_config(url), text_only);
+        auto r = sink.write(std::span<eventscope::record>(records));
+        BOOST_TEST_REQUIRE(r.ok);
+        BOOST_TEST(sink.stats().rows_copied_binary == 0u);
+        via_text_records = read_all(db, corr, inv_ids);
+    }
+    delete_all();
     {
         eventscope::postgres_sink sink(pg_config(url));
         auto r = sink.write_rows(rows);
         BOOST_TEST_REQUIRE(r.ok);
         BOOST_TEST(r.rejected == 0u);
+        BOOST_TEST(sink.stats().rows_copied_binary == 0u);  // row JSON is COPY text
         via_rows = read_all(db, corr, inv_ids);
     }
-    BOOST_TEST_REQUIRE(via_rows.size() == via_records.size());
-    for (const auto& [key, row] : via_records) {
-        auto it = via_rows.find(key);
-        BOOST_TEST_REQUIRE((it != via_rows.end()), key);
-        json x = row, y = it->second;
-        if (key.rfind("job_logs:", 0) == 0) x.erase("updated_at"), y.erase("updated_at");  // the column default: now()
-        BOOST_TEST(x.dump() == y.dump(), key);
+    for (const auto* other : {&via_text_records, &via_rows}) {
+        BOOST_TEST_REQUIRE(other->size() == via_records.size());
+        for (const auto& [key, row] : via_records) {
+            auto it = other->find(key);
+            BOOST_TEST_REQUIRE((it != other->end()), key);
+            json x = row, y = it->second;
+            if (key.rfind("job_logs:", 0) == 0) x.erase("updated_at"), y.erase("updated_at");  // the column default: now()
+            BOOST_TEST(x.dump() == y.dump(), key);
+        }
     }
+    BOOST_TEST(via_records["invocations:" + inv_ids[1]]["created_at"].get<std::string>().rfind("1969-12-31T23:59:59.999999", 0) == 0u);
+    BOOST_TEST(via_records["invocations:" + inv_ids[2]]["created_at"].get<std::string>().rfind("1999-12-31T23:59:59.999999", 0) == 0u);
     // And the rows are what to_row says (sanitized), column by column.
     for (const auto& row : rows) {
         auto key = row["table"].get<std::string>() + ":" + row["id"].get<std::string>();

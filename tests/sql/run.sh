@@ -340,6 +340,20 @@ WHERE d.p95_duration_ms IS DISTINCT FROM $S.hist_quantile(r.duration_hist, 0.95)
 SELECT count(*) FROM $S.dashboard_stats_p95 WHERE hour_bucket >= date_trunc('hour', now(), 'UTC');
 ROLLBACK;" $'t\n1\n-1\n'"$(q "$db" "SELECT round($S.duration_bucket_value($S.duration_bucket(7))::numeric, 2)")"$'\nt\nt\n0\n0'
 
+expect "009: utc_hour() is date_trunc('hour', ts, 'UTC') for every timestamp (1900-2100 every 7 min 13.123457 s, BC, +-infinity); no rollup statement computes a row's hour with date_trunc any more; rows inserted at hour edges land in their hours exactly" "$db" "
+SELECT count(*) FILTER (WHERE $S.utc_hour(g) IS DISTINCT FROM date_trunc('hour', g, 'UTC'))
+FROM (SELECT generate_series(timestamptz '1900-01-01', timestamptz '2100-01-01', interval '7 min 13.123457 s') g
+      UNION ALL VALUES (timestamptz 'infinity'), (timestamptz '-infinity'), (timestamptz '0044-03-15 12:34:56.789 BC')) x;
+SELECT count(*) FROM pg_proc WHERE pronamespace = '$S'::regnamespace AND prosrc LIKE '%date_trunc(''hour'', r.created_at%';
+SELECT count(*) FROM pg_proc WHERE pronamespace = '$S'::regnamespace AND prosrc LIKE '%utc_hour(r.created_at)%' AND proname LIKE 'rollup\_%\_insert';
+BEGIN;
+INSERT INTO $S.job_executions (created_at, invocation_id, event_execution_id, job_name, status, duration_ms)
+SELECT date_trunc('hour', now(), 'UTC') - interval '3 hours' + e, gen_random_uuid(), gen_random_uuid(), 'job-009', 'completed', 10
+FROM unnest(ARRAY[interval '0', interval '59 min 59.999999 s', interval '1 hour', interval '-1 microsecond']) e;
+SELECT string_agg(jobs::text, ',' ORDER BY hour_bucket) FROM $S.job_rollup WHERE job_name = 'job-009';
+SELECT count(*) FROM $S.check_rollups();
+ROLLBACK;" $'0\n0\n3\n1,2,1\n0'
+
 expect "seed query PerformanceAnalytics: dashboard_stats over a time range, hour ascending" "$db" "
 SELECT source_function || ':' || total_invocations || ':' || avg_duration_ms || ':' || successful_invocations || ':' || failed_invocations
 FROM $S.dashboard_stats WHERE hour_bucket >= now() - interval '4 hours' AND source_function LIKE 'fn-%' ORDER BY hour_bucket, source_function" \
@@ -406,9 +420,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  008_hour_quantile_cache$' <<<"$st0" && grep -q 'current version: none (0 applied, 8 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  009_rollup_hours$' <<<"$st0" && grep -q 'current version: none (0 applied, 9 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  008_hour_quantile_cache  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 008 (8 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  009_rollup_hours  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 009 (9 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -418,11 +432,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 8 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 9 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -460,7 +474,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 008' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 009' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -510,7 +524,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 7 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 8 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")

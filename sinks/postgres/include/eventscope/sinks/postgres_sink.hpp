@@ -2,6 +2,7 @@
 // straight into their tables, everything else through TEMP staging tables and an upsert. sinks/postgres/README.md
 // describes the write path, failures, the spool and the options; the pieces live in eventscope/sinks/postgres/:
 //   copy_text.hpp     COPY text from records and from row JSON (derived from eventscope/row_columns.hpp)
+//   copy_binary.hpp   COPY binary from records (the live path);  session.hpp  the connection, the binary COPY
 //   staged_rows.hpp   rows on their way, coalescing
 //   statements.hpp    the SQL of a connection (upserts and their status-rank guard)
 //   failures.hpp      failure classification;  conninfo.hpp  the connection string
@@ -39,10 +40,12 @@
 #include <eventscope/row_json.hpp>
 #include <eventscope/sink.hpp>
 #include <eventscope/sinks/postgres/conninfo.hpp>
+#include <eventscope/sinks/postgres/copy_binary.hpp>
 #include <eventscope/sinks/postgres/copy_text.hpp>
 #include <eventscope/sinks/postgres/dead_letters.hpp>
 #include <eventscope/sinks/postgres/failure_log.hpp>
 #include <eventscope/sinks/postgres/failures.hpp>
+#include <eventscope/sinks/postgres/session.hpp>
 #include <eventscope/sinks/postgres/spool.hpp>
 #include <eventscope/sinks/postgres/staged_rows.hpp>
 #include <eventscope/sinks/postgres/statements.hpp>
@@ -64,6 +67,9 @@ struct postgres_sink_options {
     std::size_t max_pending_source_links = 10000;      // unused since schema 002 (source_job_id is written as is)
     std::size_t max_tracked_open_ids = 100000;         // ids written as running/detecting/handling, not yet final
     bool direct_copy = true;                           // new final rows: COPY straight into the table
+    // COPY rows made from records in binary format (copy_binary.hpp): less parsing for the server, less
+    // formatting here. Row JSON (spool replays, write_rows) is always COPY text. False: text for everything.
+    bool binary_copy = true;
     // A chunk whose largest table has at least this many new, final rows COPYs half of them on a second
     // connection (opened on first use) at the same time: the server's side (COPY, indexes, rollup triggers) is
     // most of a write's time and one backend uses one core. Zero: one connection. See write_chunk().
@@ -82,6 +88,7 @@ struct postgres_sink_stats {
     std::uint64_t rows_replayed = 0;   // spooled rows written to the database
     std::uint64_t transactions = 0;    // committed transactions
     std::uint64_t rows_copied_direct = 0;  // of rows_written: COPYed straight into their table (new, final)
+    std::uint64_t rows_copied_binary = 0;  // rows sent in COPY binary (direct or staged; counted per attempt)
     std::uint64_t direct_retries = 0;      // transactions redone through the upsert path after a 23505
     std::uint64_t transient_retries = 0;   // transactions redone after a deadlock / serialization failure
     std::uint64_t parallel_halves = 0;     // halves committed on the second connection (parallel_min_rows)
@@ -156,6 +163,7 @@ public:
         s.rows_replayed = rows_replayed_.load();
         s.transactions = transactions_.load();
         s.rows_copied_direct = rows_direct_.load();
+        s.rows_copied_binary = rows_binary_.load();
         s.direct_retries = direct_retries_.load();
         s.transient_retries = transient_retries_.load();
         s.parallel_halves = parallel_halves_.load();
@@ -398,11 +406,11 @@ private:
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    copy_rows(tx, sql_.target[t], sql_.columns[t], t, rows, direct, 1);
+                    copy_rows(tx, *conn_, sql_.target[t], sql_.columns[t], t, rows, direct, 1);
                     n_direct += copied[t];
                 }
                 if (staged[t]) {
-                    copy_rows(tx, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
+                    copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
                     tx.exec(sql_.upsert[t]);
                 }
             }
@@ -441,15 +449,40 @@ private:
         return n;
     }
 
-    // One COPY (text) into `target` of the rows of table `t` whose direct flag is `which`; many lines per
-    // PQputCopyData (tablewriter::write_raw_line; 6.4's stream_to would build a std::string per field).
-    void copy_rows(pqxx::work& tx, const std::string& target, const std::vector<std::string>& cols, std::size_t t,
-                   std::span<staged_row> rows, const std::vector<char>& direct, char which) {
+    // One COPY into `target` of the rows of table `t` whose direct flag is `which`, one PQputCopyData per MiB:
+    // binary when every one of them comes from a record (copy_binary.hpp), text otherwise (row JSON: spool
+    // replays, write_rows; text lines go through tablewriter::write_raw_line, as 6.4's stream_to would build a
+    // std::string per field).
+    void copy_rows(pqxx::work& tx, pg::connection& c, const std::string& target, const std::vector<std::string>& cols,
+                   std::size_t t, std::span<staged_row> rows, const std::vector<char>& direct, char which) {
+        auto selected = [&](std::size_t i) { return rows[i].table == t && direct[i] == which; };
+        bool from_records = options_.binary_copy;
+        for (std::size_t i = 0; i < rows.size() && from_records; ++i)
+            if (selected(i) && !(rows[i].rec && rows[i].row.is_null())) from_records = false;
+        std::string buffer;
+        if (from_records) {
+            pg::binary_copy_in copy(c, target, cols);
+            pg::append_copy_binary_header(buffer);
+            std::size_t n = 0;
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (!selected(i)) continue;
+                pg::append_copy_binary_row(buffer, *rows[i].rec);
+                ++n;
+                if (buffer.size() >= (1u << 20)) {
+                    copy.write(buffer);
+                    buffer.clear();
+                }
+            }
+            pg::append_copy_binary_trailer(buffer);
+            copy.write(buffer);
+            copy.complete();
+            rows_binary_ += n;
+            return;
+        }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         pqxx::tablewriter writer(tx, target, cols.begin(), cols.end());
 #pragma GCC diagnostic pop
-        std::string buffer;
         auto send = [&] {
             if (buffer.empty()) return;
             buffer.pop_back();  // write_raw_line adds the final newline
@@ -457,7 +490,7 @@ private:
             buffer.clear();
         };
         for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (rows[i].table != t || direct[i] != which) continue;
+            if (!selected(i)) continue;
             pg::append_copy_line(buffer, rows[i]);
             if (buffer.size() >= (1u << 20)) send();
         }
@@ -481,7 +514,7 @@ private:
                 helper_socket_ = helper_conn_->sock();
             }
             pqxx::work tx(*helper_conn_);
-            copy_rows(tx, helper_sql_.target[t], helper_sql_.columns[t], t, rows, std::vector<char>(rows.size(), 1), 1);
+            copy_rows(tx, *helper_conn_, helper_sql_.target[t], helper_sql_.columns[t], t, rows, std::vector<char>(rows.size(), 1), 1);
             tx.commit();
             ++transactions_;
             rows_written_ += rows.size();
@@ -499,8 +532,8 @@ private:
     // ---- connection, partitions ----------------------------------------------------------------------------
 
     // A new connection with the sink's session settings (both connections: ensure_connected, helper_copy).
-    std::unique_ptr<pqxx::connection> open_session() {
-        auto c = std::make_unique<pqxx::connection>(connection_info());
+    std::unique_ptr<pg::connection> open_session() {
+        auto c = std::make_unique<pg::connection>(connection_info());
         {
             pqxx::nontransaction n(*c);
             n.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()));
@@ -514,11 +547,7 @@ private:
         if (conn_ && conn_->is_open() && conn_->backendpid() == backend_pid_) return {};
         drop_connection();
         try {
-            auto c = open_session();
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-            c->inhibit_reactivation(true);  // the TEMP staging tables live and die with the session
-#pragma GCC diagnostic pop
+            auto c = open_session();  // never reactivated: the TEMP staging tables live and die with the session
             sql_ = pg::build_statements(c->quote_name(schema_));
             {
                 pqxx::work tx(*c);
@@ -654,8 +683,8 @@ private:
     pg::spool spool_;
     pg::dead_letters dead_letters_;
 
-    std::unique_ptr<pqxx::connection> conn_;
-    std::unique_ptr<pqxx::connection> helper_conn_;  // second connection for parallel halves (helper_copy)
+    std::unique_ptr<pg::connection> conn_;
+    std::unique_ptr<pg::connection> helper_conn_;  // second connection for parallel halves (helper_copy)
     pg::statements helper_sql_;  // the helper's own copy: the first connection rebuilds sql_ on reconnect
     int helper_socket_ = -1;
     int backend_pid_ = 0;
@@ -669,7 +698,7 @@ private:
     std::chrono::milliseconds idle_backoff_{};
 
     std::atomic<std::uint64_t> rows_written_{0}, rows_rejected_{0}, rows_spooled_{0}, rows_replayed_{0}, transactions_{0},
-        rows_direct_{0}, direct_retries_{0}, transient_retries_{0}, parallel_halves_{0}, parallel_redone_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
+        rows_direct_{0}, rows_binary_{0}, direct_retries_{0}, transient_retries_{0}, parallel_halves_{0}, parallel_redone_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
         spool_errors_{0}, spool_syncs_{0};
     mutable std::mutex spool_problem_mutex_;
     std::string spool_problem_;

@@ -1,6 +1,7 @@
 // Times every GraphQL operation the dashboard sends (dashboard/src/graphql/queries.ts) and the seed's three
 // example queries, through the console server (dashboard/server), as the browser would: HTTP POST /v1/graphql.
 //   node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168] [--only TEXT]
+//     [--count-limit N]   (the pager's count cap, dashboard/src/lib/filters.ts COUNT_LIMIT; default that constant)
 //   (--only: the operations whose name contains TEXT; --same-as URL: each operation's raw response must equal that of
 //   another server, e.g. the build before a compiler change, or the line reports an error)
 // Variables are real values drawn from the data (an invocation id, a shared correlation id, a job name).
@@ -48,7 +49,9 @@ function pct(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.ceil(p 
 
 const queries = await loadQueries();
 // The list's sort orders as the app builds them.
-const { SORTABLE_COLUMNS, buildInvocationOrderBy } = await loadTsModule('lib/filters.ts');
+const { SORTABLE_COLUMNS, buildInvocationOrderBy, COUNT_LIMIT } = await loadTsModule('lib/filters.ts');
+const countLimit = Number(args['count-limit'] ?? COUNT_LIMIT);
+if (!Number.isInteger(countLimit) || countLimit < 1) throw new Error(`--count-limit must be a positive integer, not ${args['count-limit']}`);
 // Real values from the data.
 const pick = await gql(`query { invocations(order_by: [{ created_at: desc }], limit: 1, where: { correlation_source: { _eq: "updated_by" } }) {
   id correlation_id job_executions(limit: 1) { id job_name } event_executions(limit: 1) { id } } }`, {});
@@ -81,6 +84,7 @@ for (const hours of hoursList) {
   Object.assign(v.LookupJobLog, { id: log.job_logs[0].id });
   v.InvocationsList.where = { _and: [{ created_at: { _gte: from, _lt: to } }, { status: { _eq: 'failed' } }] };
   v.InvocationsCount.where = v.InvocationsList.where;
+  v.InvocationsCount.countLimit = countLimit;
   // SlowestJobs reads jobs at or above the threshold SlowestJobThreshold gives, as the app does.
   const th = await gql(queries.SlowestJobThreshold, v.SlowestJobThreshold);
   Object.assign(v.SlowestJobs, { idFrom: uuid7Lower(now - hours * 3600e3 - 60e3), idTo: uuid7Lower(now + 60e3),
@@ -99,8 +103,8 @@ for (const hours of hoursList) {
   }
   const filtered = (label, where, orderBy) => ({
     [`InvocationsList[${label}]`]: [queries.InvocationsList, { where, orderBy, limit: 50, offset: 0 }],
-    [`InvocationsCount[${label}]`]: [queries.InvocationsCount, { where, countLimit: 10001 }],
-    [`InvocationsList+Count, one request[${label}]`]: [listWithCount, { where, orderBy, limit: 50, offset: 0, countLimit: 10001 }],
+    [`InvocationsCount[${label}]`]: [queries.InvocationsCount, { where, countLimit }],
+    [`InvocationsList+Count, one request[${label}]`]: [listWithCount, { where, orderBy, limit: 50, offset: 0, countLimit }],
   });
   const eventJob = childNames('orders.shipped', inv.job_executions[0].job_name);
   const extra = {
@@ -114,7 +118,7 @@ for (const hours of hoursList) {
     'InvocationsList+Count, one request[event+job filter, by duration, relationship form]': [listWithCount, {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'orders.shipped' } } },
         { job_executions: { job_name: { _eq: inv.job_executions[0].job_name } } }, { status: { _eq: 'failed' } }] },
-      orderBy: byDuration, limit: 50, offset: 0, countLimit: 10001 }],
+      orderBy: byDuration, limit: 50, offset: 0, countLimit }],
     // Every other sort the list offers, over the whole window, any status.
     ...Object.fromEntries(SORTABLE_COLUMNS.filter((column) => column !== 'created_at').flatMap((column) => ['asc', 'desc'].map((dir) =>
       [`InvocationsList[by ${column} ${dir}]`, [queries.InvocationsList, { where: { created_at: { _gte: from, _lt: to } },

@@ -52,7 +52,7 @@ export function sampleVariables(now = Date.now()) {
     },
     InvocationsCount: {
       where: { _and: [{ created_at: { _gte: from, _lt: to } }, { event_executions: { event_name: { _eq: 'x' } } }, { job_executions: { job_name: { _eq: 'y' } } }, { status: { _eq: 'failed' } }] },
-      countLimit: 10001,
+      countLimit: 1001,
     },
     SourceFunctions: hourRange,
     InvocationDetail: { id },

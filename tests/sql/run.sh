@@ -420,9 +420,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  009_rollup_hours$' <<<"$st0" && grep -q 'current version: none (0 applied, 9 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  010_failed_sorted_lists$' <<<"$st0" && grep -q 'current version: none (0 applied, 10 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  009_rollup_hours  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 009 (9 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  010_failed_sorted_lists  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 010 (10 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -432,11 +432,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 9 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 10 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -474,7 +474,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 009' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 010' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
@@ -524,7 +524,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 8 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 9 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
@@ -606,11 +606,11 @@ expect_fail "create_partitions(-1) is an error" "$pdb" "SELECT $S.create_partiti
 expect "by-id look-ups prune to one partition (the UUIDv7 range)" "$pdb" "
 EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)" \
 "$(q "$pdb" "EXPLAIN (COSTS OFF) SELECT * FROM $S.job_executions WHERE id = (SELECT id FROM $S.job_executions ORDER BY id DESC LIMIT 1)")"
-# Sorted lists over a recent window (006). The daily partitions above: those ending within sorted_days (7) carry
-# the 10 sort indexes, every range partition of invocations a validated created_at check.
+# Sorted lists over a recent window (006, 010). The daily partitions above: those ending within sorted_days (7)
+# carry the 10 sort indexes and the 11 failed-only ones, every range partition of invocations a validated created_at check.
 expect "006: every range partition of invocations has a validated created_at check; the sort indexes sit on those ending within 7 days only" "$pdb" "
 SELECT bool_and(created_at_bound = 'validated') || ':' ||
-       bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 10 ELSE 0 END) || ':' || count(*)
+       bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 21 ELSE 0 END) || ':' || count(*)
 FROM $S.window_read_paths()" "true:true:$(q "$pdb" "SELECT count(*) FROM $S.partition_ranges('invocations')")"
 w_from=$(q "$pdb" "SELECT now() - interval '7 days'"); w_to=$(q "$pdb" "SELECT now()")
 sorted_ids="SELECT id FROM $S.invocations WHERE created_at >= '$w_from' AND created_at < '$w_to' ORDER BY total_duration_ms DESC NULLS LAST, created_at DESC, id DESC LIMIT 20"
@@ -627,6 +627,17 @@ if [ -n "$oldest_in_plan" ] && [[ ${oldest_in_plan#invocations_p} -ge $window_fi
   ok "006: a 7-day page sorted by duration reads only partitions that can hold the window, through the sort index, and equals a full sort of every partition"
 else not_ok "006: a 7-day page sorted by duration reads only partitions that can hold the window, through the sort index, and equals a full sort of every partition" \
   "oldest partition in the plan: $oldest_in_plan (window starts $window_first)" "$plan" "indexed: $page_indexed" "sorted:  $page_sorted"; fi
+failed_ids="SELECT id FROM $S.invocations WHERE created_at >= '$w_from' AND created_at < '$w_to' AND status = 'failed' ORDER BY total_jobs_run DESC NULLS LAST, created_at DESC, id DESC LIMIT 20"
+failed_plan=$(q "$pdb" "SET enable_seqscan = off; SET enable_sort = off; EXPLAIN (COSTS OFF) $failed_ids")
+failed_indexed=$(q "$pdb" "SELECT string_agg(id::text, ',') FROM ($failed_ids) s")
+failed_sorted=$(q "$pdb" "SET enable_indexscan = off; SET enable_bitmapscan = off; SELECT string_agg(id::text, ',') FROM ($failed_ids) s")
+failed_names=$(q "$pdb" "SELECT max(length(c.relname)) || ':' || count(*) FILTER (WHERE pg_get_expr(i.indpred, i.indrelid) = '(status = ''failed''::text)')
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = '$S'::regnamespace AND c.relname LIKE 'invocations\_p%\_fail'")
+if grep -q 'Backward using invocations_p[0-9]*_by_total_jobs_run_nulls_first_fail' <<<"$failed_plan" && [ "$failed_indexed" = "$failed_sorted" ] \
+   && [ "$(tr ',' '\n' <<<"$failed_indexed" | grep -c .)" -ge 1 ] && [[ $failed_names == *:* ]] && [ "${failed_names%%:*}" -le 63 ]; then
+  ok "010: a page of failed invocations sorted by a column reads that column's failed-only index (partial, status = 'failed', names of at most 63 characters) and equals a full sort ($failed_names)"
+else not_ok "010: a page of failed invocations sorted by a column reads that column's failed-only index and equals a full sort" \
+  "$failed_plan" "indexed: $failed_indexed" "sorted:  $failed_sorted" "names: $failed_names"; fi
 late_row="INSERT INTO $S.invocations (id, created_at, source_function, status)
   VALUES (overlay($S.uuid7_lower(now() - interval '3 days')::text placing '7abc' from 15 for 4)::uuid, now(), 'late', 'completed')"
 expect_fail "006: a row whose created_at is after its id's partition is refused, naming the check" "$pdb" "$late_row" \
@@ -656,10 +667,10 @@ expect "006: sort indexes leave partitions that end more than sorted_days ago, a
 SET search_path TO $S;
 UPDATE partition_settings SET sorted_days = 2;
 SELECT prepare_window_reads() > 0;
-SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '2 days' THEN 10 ELSE 0 END) FROM window_read_paths();
+SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '2 days' THEN 21 ELSE 0 END) FROM window_read_paths();
 UPDATE partition_settings SET sorted_days = 7;
 SELECT prepare_window_reads() > 0;
-SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 10 ELSE 0 END) FROM window_read_paths()" $'t\nt\nt\nt'
+SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 21 ELSE 0 END) FROM window_read_paths()" $'t\nt\nt\nt'
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$pdb_name\" WITH (FORCE)" >/dev/null 2>&1
 
 # ------------------------------------------------------------- detection clauses, replays, silence (003)

@@ -52,7 +52,7 @@ describe('Invocations page', () => {
     expect(v.offset).toBe(0);
     expect(v.countLimit).toBeUndefined();
     const c = m.of('InvocationsCount')[0].variables;
-    expect(c.countLimit).toBe(10_001);
+    expect(c.countLimit).toBe(1_001);
     expect(c.where._and.slice(1)).toEqual(and.slice(1)); // the same filters; the window is resolved when each is sent
     expect(screen.getByTestId('page-info').textContent).toBe('Page 1 of 3');
     // NULL duration renders as a dash, not 0
@@ -71,6 +71,20 @@ describe('Invocations page', () => {
     await waitFor(() => expect(m.of('InvocationsList').some((c) => c.variables.offset === 50)).toBe(true));
     // the count does not depend on the sort or the page: it was asked once
     expect(m.of('InvocationsCount')).toHaveLength(1);
+  });
+
+  it('a count that reaches the cap says "1,000+": Next follows full pages, Last is off', async () => {
+    const rows50 = Array.from({ length: 50 }, (_, i) => row(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
+    vi.stubGlobal('fetch', mockFetch({
+      InvocationsList: () => ({ data: { invocations: rows50 } }),
+      InvocationsCount: (v) => ({ data: { invocations_aggregate: count(v.countLimit as number) } }),
+      SourceFunctions: () => ({ data: { rollup_source_functions: [] } }),
+    }).fn);
+    renderAt('/invocations?page=20', '/invocations', <InvocationsPage />);
+    expect(await screen.findByTestId('invocations-total')).toHaveProperty('textContent', '1,000+');
+    expect(screen.getByTestId('page-info').textContent).toBe('Page 21 of 20+');
+    expect(screen.getByRole('button', { name: /Next/ })).toHaveProperty('disabled', false);
+    expect(screen.getByRole('button', { name: /Last/ })).toHaveProperty('disabled', true);
   });
 
   it('shows the rows before the count arrives, and a count that fails without hiding them', async () => {

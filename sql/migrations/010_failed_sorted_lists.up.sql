@@ -1,8 +1,9 @@
 -- 010_failed_sorted_lists: the invocation list filtered to failed invocations and sorted on a column, over a
--- recent window, without walking the window (GitHub issue 11; benchmarks/README.md "Failed invocations in sorted
--- lists"). 006's sort indexes hold every row: a page of failed rows sorted by duration reads them in duration
--- order and skips the 98 % that did not fail. When the rest of the filter matches few failed rows (at 10M job
--- rows: failed, "orders.shipped" and a job that never failed in 7 days) that is every row of the window, 0.5-0.8 s.
+-- recent window, without walking the window (GitHub issue 11; benchmarks/README.md "The pager's count cap, failed
+-- invocations in sorted lists (migration 010)"). 006's sort indexes hold every row: a page of failed rows sorted
+-- by duration reads them in duration order and skips the 98 % that did not fail. When the rest of the filter
+-- matches few failed rows (at 10M job rows: failed, "orders.shipped" and a job that never failed in 7 days) that
+-- is every row of the window, 0.5-0.8 s.
 -- PostgreSQL's estimates of the two plans (walk the sort index, or read the failed rows and sort them) were within
 -- 1 % of each other there, so either could be chosen. Partial copies of the sort indexes over failed rows only
 -- (~2 % of invocations) give it a plan that reads at most the window's failed rows, in order. source_function and

@@ -112,7 +112,7 @@ export function buildInvocationCountVariables(filters: InvocationFilters, window
 
 /** The pager counts at most this many rows: a count reads rows until it has them, and a wide filter over millions
  * of rows would cost seconds. 1,001 keeps the broadest name filter at 10M job rows under 50 ms p95, where 10,001 took
- * 53-62 ms (benchmarks/README.md "The pager's count cap"); past it the page says "1,000+" and Next follows full pages. */
+ * 55-67 ms (benchmarks/README.md "The pager's count cap"); past it the page says "1,000+" and Next follows full pages. */
 export const COUNT_LIMIT = 1_001;
 
 /** Whether a count reached COUNT_LIMIT, i.e. there are at least COUNT_LIMIT - 1 more rows than shown ("1,000+"). */

@@ -456,25 +456,32 @@ private:
     void copy_rows(pqxx::work& tx, pg::connection& c, const std::string& target, const std::vector<std::string>& cols,
                    std::size_t t, std::span<staged_row> rows, const std::vector<char>& direct, char which) {
         auto selected = [&](std::size_t i) { return rows[i].table == t && direct[i] == which; };
-        bool from_records = options_.binary_copy;
-        for (std::size_t i = 0; i < rows.size() && from_records; ++i)
-            if (selected(i) && !(rows[i].rec && rows[i].row.is_null())) from_records = false;
         std::string buffer;
-        if (from_records) {
-            pg::binary_copy_in copy(c, target, cols);
-            pg::append_copy_binary_header(buffer);
-            std::size_t n = 0;
+        // Appends every selected row with `append`, handing the buffer to `send` at each MiB (the caller sends the rest).
+        auto encode = [&](auto&& append, auto&& send) {
             for (std::size_t i = 0; i < rows.size(); ++i) {
                 if (!selected(i)) continue;
-                pg::append_copy_binary_row(buffer, *rows[i].rec);
-                ++n;
-                if (buffer.size() >= (1u << 20)) {
-                    copy.write(buffer);
-                    buffer.clear();
-                }
+                append(rows[i]);
+                if (buffer.size() >= (1u << 20)) send();
             }
+        };
+        bool from_records = options_.binary_copy;
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < rows.size() && from_records; ++i) {
+            if (!selected(i)) continue;
+            ++n;
+            from_records = rows[i].rec && rows[i].row.is_null();
+        }
+        if (from_records) {
+            pg::binary_copy_in copy(c, target, cols);
+            auto send = [&] {
+                copy.write(buffer);
+                buffer.clear();
+            };
+            pg::append_copy_binary_header(buffer);
+            encode([&](const staged_row& r) { pg::append_copy_binary_row(buffer, *r.rec); }, send);
             pg::append_copy_binary_trailer(buffer);
-            copy.write(buffer);
+            send();
             copy.complete();
             rows_binary_ += n;
             return;
@@ -489,11 +496,7 @@ private:
             writer.write_raw_line(buffer);
             buffer.clear();
         };
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (!selected(i)) continue;
-            pg::append_copy_line(buffer, rows[i]);
-            if (buffer.size() >= (1u << 20)) send();
-        }
+        encode([&](const staged_row& r) { pg::append_copy_line(buffer, r); }, send);
         send();
         writer.complete();
     }

@@ -55,8 +55,7 @@ struct copy_binary_writer {
 
     void null() { put_be32(out, -1); }
     void text(std::string_view s) {
-        if (needs_sanitizing(s, true)) return bytes(sanitize_utf8(s, true));
-        bytes(s);
+        with_storable_text(s, [&](std::string_view v) { bytes(v); });
     }
     void uuid(const eventscope::uuid& u) {
         put_be32(out, 16);
@@ -81,12 +80,7 @@ struct copy_binary_writer {
     }
     void json(const nlohmann::json& j) {
         if (j.is_null()) return null();
-        if (json_needs_sanitizing(j)) {
-            nlohmann::json copy = j;
-            sanitize_json(copy);
-            return jsonb(dump_json(copy));
-        }
-        jsonb(dump_json(j));
+        jsonb(storable_json_text(j));
     }
 
 private:

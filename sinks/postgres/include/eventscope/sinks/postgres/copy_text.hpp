@@ -55,6 +55,22 @@ inline bool json_needs_sanitizing(const nlohmann::json& j) {
 
 inline std::string dump_json(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
+// The text of `s` as Postgres can store it, handed to `f` (copied only when it needs sanitizing): the COPY text
+// and COPY binary writers' rule for text.
+template <class F>
+void with_storable_text(std::string_view s, F&& f) {
+    if (needs_sanitizing(s, true)) f(std::string_view(sanitize_utf8(s, true)));
+    else f(s);
+}
+
+// The JSON text of `j` as jsonb accepts it (sanitized on a copy only when needed): both writers' rule for jsonb.
+inline std::string storable_json_text(const nlohmann::json& j) {
+    if (!json_needs_sanitizing(j)) return dump_json(j);
+    nlohmann::json copy = j;
+    sanitize_json(copy);
+    return dump_json(copy);
+}
+
 // Backslash, tab, newline and carriage return are escaped; everything else is literal.
 inline void append_copy_escaped(std::string& out, std::string_view s) {
     std::size_t start = 0;
@@ -80,8 +96,7 @@ struct copy_text_writer {
 
     void null() { out += "\\N"; }
     void text(std::string_view s) {
-        if (needs_sanitizing(s, true)) append_copy_escaped(out, sanitize_utf8(s, true));
-        else append_copy_escaped(out, s);
+        with_storable_text(s, [&](std::string_view v) { append_copy_escaped(out, v); });
     }
     void uuid(const eventscope::uuid& u) {
         char buf[36];
@@ -97,13 +112,7 @@ struct copy_text_writer {
     void boolean(bool b) { out += b ? "true" : "false"; }
     void json(const nlohmann::json& j) {
         if (j.is_null()) return null();
-        if (json_needs_sanitizing(j)) {
-            nlohmann::json copy = j;
-            sanitize_json(copy);
-            append_copy_escaped(out, dump_json(copy));
-        } else {
-            append_copy_escaped(out, dump_json(j));
-        }
+        append_copy_escaped(out, storable_json_text(j));
     }
 };
 static_assert(columns::column_writer<copy_text_writer>);

@@ -140,6 +140,12 @@ try {
     if (failed.n === 0) await page.getByText('No invocation matches these filters.').waitFor();
     else {
       await page.waitForFunction(([n]) => document.querySelector('[data-testid=invocations-total]')?.textContent?.replace(/\D/g, '') === String(n), [failed.n]);
+      // The rows and the count are two requests (the count may arrive first): wait until the table shows the
+      // filtered list, then check every row (a filter that never applies times out and fails here).
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('[data-testid=invocations-table] tbody [data-status]')];
+        return rows.length > 0 && rows.every((e) => e.getAttribute('data-status') === 'failed');
+      });
       const statuses = await page.getByTestId('invocations-table').locator('tbody [data-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
       if (statuses.some((s) => s !== 'failed')) throw new Error(`status filter shows ${[...new Set(statuses)]}`);
     }

@@ -104,7 +104,7 @@ public:
     // closing connection reads as idle since the clock's start.
     std::optional<steady::time_point> idle_since() const {
         auto t = idle_since_.load(std::memory_order_acquire);
-        if (t == 0) return std::nullopt;
+        if (t == busy) return std::nullopt;
         return steady::time_point(steady::duration(t));
     }
 
@@ -123,9 +123,11 @@ private:
         stream_.expires_after(std::chrono::seconds(60));
         if (buffer_.size() > 0) return read_request();
         // Idle until the first byte of the next request arrives; from then on it is busy and never evicted.
-        idle_since_.store(std::max<steady::rep>(1, steady::now().time_since_epoch().count()), std::memory_order_release);
+        idle_since_.store(std::max<steady::rep>(closing + 1, steady::now().time_since_epoch().count()), std::memory_order_release);
         stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-            self->idle_since_.store(0, std::memory_order_release);
+            // A read that failed (the client closed, or we evicted it) goes straight from idle to closing: marked
+            // busy on the way, a thread preempted here would make the table refuse a new connection for it.
+            self->idle_since_.store(ec ? closing : busy, std::memory_order_release);
             self->buffer_.commit(n);
             if (ec) return self->on_read(ec);
             self->read_request();
@@ -179,7 +181,7 @@ private:
     void close() {
         // Lingering, the connection serves nobody: it is the first to go when the table needs room (the oldest
         // possible idle time), so a burst of refused deliveries cannot hold the cap for 2 s.
-        idle_since_.store(1, std::memory_order_release);
+        idle_since_.store(closing, std::memory_order_release);
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream_.expires_after(std::chrono::seconds(2));  // one deadline for the whole drain
@@ -202,7 +204,10 @@ private:
     std::size_t body_limit_;
     connection_table& table_;
     throttled_log& refusals_;
-    std::atomic<steady::rep> idle_since_{0};  // 0 = busy, 1 = closing
+    // Idle since this tick, or one of these two marks.
+    static constexpr steady::rep busy = 0;
+    static constexpr steady::rep closing = 1;
+    std::atomic<steady::rep> idle_since_{busy};
 };
 
 bool connection_table::admit(const std::shared_ptr<session>& s) {
@@ -222,22 +227,30 @@ bool connection_table::admit(const std::shared_ptr<session>& s) {
 }
 
 bool connection_table::evict_longest_idle() {
+    // Declared before the lock: the last owner of a session runs its destructor, which calls forget() and locks
+    // the table again, so no session may be released while the lock is held.
+    std::vector<std::shared_ptr<session>> released_after_unlock;
     std::shared_ptr<session> victim;
-    {
-        std::lock_guard lock(mutex_);
-        std::optional<steady::time_point> oldest;
-        for (auto& [key, weak] : open_) {
-            auto candidate = weak.lock();
-            if (!candidate) continue;
-            auto since = candidate->idle_since();
-            if (since && (!oldest || *since < *oldest)) {
-                oldest = since;
-                victim = std::move(candidate);
-            }
+    std::lock_guard lock(mutex_);
+    released_after_unlock.reserve(open_.size());
+    std::optional<steady::time_point> oldest;
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+        auto candidate = it->second.lock();
+        if (!candidate) {
+            // Its last owner has let go and its destructor is about to forget it: the place is free already.
+            // Counting it as taken, a new connection would be refused with 503 on a table that has room.
+            open_.erase(it);
+            return true;
         }
-        if (victim) open_.erase(victim.get());
+        auto since = candidate->idle_since();
+        if (since && (!oldest || *since < *oldest)) {
+            oldest = since;
+            victim = candidate;
+        }
+        released_after_unlock.push_back(std::move(candidate));
     }
     if (!victim) return false;
+    open_.erase(victim.get());
     victim->evict();
     return true;
 }

@@ -420,9 +420,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  010_failed_sorted_lists$' <<<"$st0" && grep -q 'current version: none (0 applied, 10 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  011_slow_job_index$' <<<"$st0" && grep -q 'current version: none (0 applied, 11 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  010_failed_sorted_lists  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 010 (10 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  011_slow_job_index  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 011 (11 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -432,11 +432,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 10 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 11 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 011_slow_job_index done' <<<"$down" && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -474,9 +474,21 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 010' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 011' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
+expect "011: without jobs in the last 7 days no range partition of job_executions has a slow-jobs index yet (the default partition has one, of every duration, and the index over every job is gone); the first create_partitions() after jobs arrive gives every range partition one" "$mdb" "
+SET search_path TO $S;
+SELECT count(*) FROM partition_ranges('job_executions') r WHERE to_regclass(r.partition::text || '_slow') IS NOT NULL;
+SELECT (SELECT indpred IS NULL FROM pg_index WHERE indexrelid = 'job_executions_default_slow'::regclass) || ':' || (to_regclass('job_executions_duration_ms_idx') IS NULL);
+INSERT INTO invocations (id, created_at, source_function, status) VALUES ('00000000-0000-0000-0000-000000011001', now(), 'fn-011', 'completed');
+INSERT INTO event_executions (id, created_at, invocation_id, event_name, status) VALUES ('00000000-0000-0000-0000-000000011002', now(), '00000000-0000-0000-0000-000000011001', 'ev', 'completed');
+INSERT INTO job_executions (created_at, invocation_id, event_execution_id, job_name, status, duration_ms)
+SELECT now(), '00000000-0000-0000-0000-000000011001', '00000000-0000-0000-0000-000000011002', 'job', 'completed', g FROM generate_series(1, 100) g;
+SELECT create_partitions() >= 0;
+SELECT count(*) = (SELECT count(*) FROM partition_ranges('job_executions'))
+       AND bool_and(pg_get_expr(i.indpred, i.indrelid) ~ '^\(duration_ms >= [1-9][0-9]*\)$')
+FROM partition_ranges('job_executions') r JOIN pg_index i ON i.indexrelid = to_regclass(r.partition::text || '_slow')" $'0\ntrue:true\nt\nt'
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$mdb_name\" WITH (FORCE)" >/dev/null 2>&1
 
 # ------------------------------------------------------------------------- migration of a filled database
@@ -524,7 +536,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 9 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 10 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
@@ -671,6 +683,28 @@ SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC')
 UPDATE partition_settings SET sorted_days = 7;
 SELECT prepare_window_reads() > 0;
 SELECT bool_and(sort_indexes = CASE WHEN (end_day::timestamp AT TIME ZONE 'UTC') > now() - interval '7 days' THEN 21 ELSE 0 END) FROM window_read_paths()" $'t\nt\nt\nt'
+# The slow-jobs index (011). Job durations here are the tree's number (1..480, one tree per 2 hours, newest
+# smallest): the last 7 days hold durations 1..84.
+expect "011: duration_bucket_lower() is the smallest duration of its bucket (1..200,000 ms)" "$db" "
+SELECT count(*) FROM generate_series(1, 200000) ms
+WHERE $S.duration_bucket_lower($S.duration_bucket(ms)) > ms
+   OR $S.duration_bucket($S.duration_bucket_lower($S.duration_bucket(ms))) <> $S.duration_bucket(ms)
+   OR ($S.duration_bucket_lower($S.duration_bucket(ms)) > 1 AND $S.duration_bucket($S.duration_bucket_lower($S.duration_bucket(ms)) - 1) = $S.duration_bucket(ms))" "0"
+expect "011: today's threshold keeps at least the slowest 10 % of the last 7 days' jobs and leaves out most; every range partition's slow-jobs index is partial on such a threshold" "$pdb" "
+SET search_path TO $S;
+SELECT (SELECT count(*) FILTER (WHERE duration_ms >= t) * 10 >= count(*) AND count(*) FILTER (WHERE duration_ms >= t) * 2 < count(*)
+        FROM job_executions WHERE created_at >= date_trunc('day', now(), 'UTC') - interval '7 days' AND created_at < now()) || ':' || (t > 1)
+FROM slow_job_threshold(date_trunc('day', now(), 'UTC'), date_trunc('day', now(), 'UTC') + interval '1 day') t;
+SELECT count(*) = (SELECT count(*) FROM partition_ranges('job_executions')) AND bool_and(pg_get_expr(i.indpred, i.indrelid) ~ '^\(duration_ms >= [0-9]+\)$')
+FROM partition_ranges('job_executions') r JOIN pg_index i ON i.indexrelid = to_regclass(r.partition::text || '_slow')" $'true:true\nt'
+slow_t=$(q "$pdb" "SELECT min(duration_max) FROM (SELECT duration_max FROM $S.job_rollup WHERE hour_bucket >= '$w_from' AND hour_bucket < '$w_to' AND duration_max IS NOT NULL ORDER BY duration_max DESC LIMIT 10) s")
+slowest="SELECT id FROM $S.job_executions WHERE created_at >= '$w_from' AND created_at < '$w_to' AND duration_ms >= $slow_t ORDER BY duration_ms DESC NULLS LAST, id LIMIT 10"
+slow_plan=$(q "$pdb" "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $slowest")
+slow_indexed=$(q "$pdb" "SELECT string_agg(id::text, ',') FROM ($slowest) s")
+slow_sorted=$(q "$pdb" "SET enable_indexscan = off; SET enable_bitmapscan = off; SELECT string_agg(id::text, ',') FROM ($slowest) s")
+if grep -qE 'job_executions_p[0-9]{8}_slow' <<<"$slow_plan" && [ -n "$slow_indexed" ] && [ "$slow_indexed" = "$slow_sorted" ] && [ "$(tr ',' '\n' <<<"$slow_indexed" | wc -l)" = 10 ]; then
+  ok "011: the slowest jobs at or above the rollups' threshold ($slow_t ms) come through the partitions' slow-jobs indexes and equal a full sort"
+else not_ok "011: the slowest jobs at or above the rollups' threshold come through the slow-jobs indexes and equal a full sort" "threshold: $slow_t" "$slow_plan" "indexed: $slow_indexed" "sorted:  $slow_sorted"; fi
 psql "$base" -X -q -c "DROP DATABASE IF EXISTS \"$pdb_name\" WITH (FORCE)" >/dev/null 2>&1
 
 # ------------------------------------------------------------- detection clauses, replays, silence (003)

@@ -357,8 +357,10 @@ export const SlowestJobThreshold = `query SlowestJobThreshold($from: timestamptz
 }` as Query<'SlowestJobThreshold'>;
 
 /**
- * Slowest jobs (a list: raw rows). NULL durations never sort first. $minDuration comes from SlowestJobThreshold;
- * $idFrom/$idTo bound the UUIDv7 ids to the window (one partition per day is read).
+ * Slowest jobs (a list: raw rows). NULL durations never sort first. $minDuration comes from SlowestJobThreshold:
+ * each partition's slow-jobs index holds the durations at or above the partition's own threshold, far below it
+ * (sql/README.md, migration 011), so the list reads a few of its entries; $idFrom/$idTo bound the UUIDv7 ids to the
+ * window (only the window's weekly partitions are read).
  */
 export const SlowestJobs = `query SlowestJobs($from: timestamptz!, $to: timestamptz!, $idFrom: uuid!, $idTo: uuid!, $minDuration: Int!, $limit: Int!) {
   job_executions(

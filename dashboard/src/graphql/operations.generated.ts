@@ -882,15 +882,7 @@ export type DashboardStatsRangeResult = {
     hour_bucket: string | null;
     source_function: string | null;
     total_invocations: number | string | null;
-    successful_invocations: number | string | null;
     failed_invocations: number | string | null;
-    total_events_detected: number | string | null;
-    total_jobs_run: number | string | null;
-    total_jobs_succeeded: number | string | null;
-    avg_duration_ms: number | string | null;
-    min_duration_ms: number | null;
-    max_duration_ms: number | null;
-    p95_duration_ms: number | string | null;
   }[];
 };
 

@@ -1,7 +1,7 @@
 // eventscope_pg_bench: ingest throughput through the PostgreSQL sink, resident memory per buffered job, and bytes
 // on disk per job / per invocation. Driven by scripts/bench-postgres.sh (which starts a throwaway cluster).
 //
-//   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R]
+//   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R] [--parallel-min-rows P]
 //                               [--copy binary|text]   (the sink's binary_copy option; default binary, as configured by default)
 //   eventscope_pg_bench memory  --jobs N
 //   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N] [--capture full|metrics] [--no-job-options]
@@ -103,6 +103,7 @@ int run_ingest(const std::map<std::string, std::string>& a) {
     if (a.count("max-batch")) cfg.max_batch_size = num(a, "max-batch", cfg.max_batch_size);
     es::postgres_sink_options sink_opts;
     if (a.count("rows-per-transaction")) sink_opts.max_rows_per_transaction = num(a, "rows-per-transaction", 5000);
+    if (a.count("parallel-min-rows")) sink_opts.parallel_min_rows = num(a, "parallel-min-rows", 2000);
     if (a.count("copy")) {
         const auto& format = a.at("copy");
         if (format != "binary" && format != "text") throw std::invalid_argument("--copy must be binary or text, not " + format);

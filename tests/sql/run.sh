@@ -321,6 +321,32 @@ SELECT count(*) FILTER (WHERE $S.hist_quantile(h, q) IS DISTINCT FROM v), count(
        (SELECT proconfig IS NULL FROM pg_proc WHERE oid = '$S.hist_quantile(integer[], float8)'::regprocedure)
 FROM expected JOIN hs USING (g)" "0|t|t"
 
+# 012: hist_add() and hist_from() in PL/pgSQL give exactly what 002's SQL definitions gave (written out here as the
+# reference), on random histograms of different lengths and on every edge: NULL and empty inputs, NULL elements and
+# counts, NULL and negative buckets, repeated buckets, counts longer or shorter than the buckets.
+expect "012: hist_add()/hist_from() (PL/pgSQL) equal 002's SQL definitions on 2,000 random pairs and every edge case" "$db" "
+CREATE FUNCTION pg_temp.ref_add(a integer[], b integer[]) RETURNS integer[] LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN a IS NULL OR cardinality(a) = 0 THEN b WHEN b IS NULL OR cardinality(b) = 0 THEN a ELSE
+  (SELECT array_agg(COALESCE(a[i], 0) + COALESCE(b[i], 0) ORDER BY i)
+   FROM generate_series(1, greatest(cardinality(a), cardinality(b))) i) END;
+CREATE FUNCTION pg_temp.ref_from(buckets integer[], counts bigint[]) RETURNS integer[] LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN buckets IS NULL OR cardinality(buckets) = 0 THEN '{}'::integer[] ELSE
+  (SELECT array_agg(COALESCE(c.n, 0)::integer ORDER BY i)
+   FROM generate_series(1, (SELECT max(b) FROM unnest(buckets) b) + 1) i
+   LEFT JOIN (SELECT b, sum(n) AS n FROM unnest(buckets, counts) u(b, n) GROUP BY b) c ON c.b + 1 = i) END;
+WITH r AS (SELECT g, array_agg((random() * 60)::int - CASE WHEN g % 10 = 0 THEN 3 ELSE 0 END) AS b,
+                  array_agg(CASE WHEN g % 13 = 0 AND k = 2 THEN NULL ELSE (random() * 1000)::bigint END) AS c,
+                  array_agg(CASE WHEN g % 17 = 0 AND k = 1 THEN NULL ELSE (random() * 500)::int END) AS h
+           FROM generate_series(1, 2000) g, generate_series(1, 1 + g % 25) k GROUP BY g),
+pairs AS (SELECT r1.b AS b, r1.c AS c, r1.h AS a, r2.h AS h FROM r r1 JOIN r r2 ON r2.g = r1.g % 2000 + 1),
+edges(b, c, a, h) AS (VALUES (NULL::int[], NULL::bigint[], NULL::int[], NULL::int[]), ('{}', '{}', '{}', '{}'),
+  ('{NULL,NULL}', '{1,2}', '{}', NULL), ('{-1,-5}', '{1,2}', NULL, '{}'), ('{3,NULL,3,0}', '{1,2,3,4}', '{1,NULL,3}', '{1}'),
+  ('{2,2,2}', '{1,NULL,5}', '{1}', '{1,NULL,3,NULL}'), ('{0,4}', '{7}', '{0}', '{0,0}'), ('{1}', '{1,2,3}', '{5,6}', '{}'))
+SELECT count(*) FILTER (WHERE $S.hist_from(b, c) IS DISTINCT FROM pg_temp.ref_from(b, c)),
+       count(*) FILTER (WHERE $S.hist_add(a, h) IS DISTINCT FROM pg_temp.ref_add(a, h)),
+       count(*) FILTER (WHERE $S.hist_add(h, a) IS DISTINCT FROM pg_temp.ref_add(h, a)),
+       count(*)
+FROM (SELECT * FROM pairs UNION ALL SELECT * FROM edges) x" "0|0|0|2008"
 expect "008: an ended hour's p95 comes from the cache while its histogram is unchanged (create_partitions() fills it), is computed again after a late row, never cached for the current hour" "$db" "
 BEGIN;
 INSERT INTO $S.invocations (created_at, source_function, status, total_duration_ms)
@@ -420,9 +446,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  011_slow_job_index$' <<<"$st0" && grep -q 'current version: none (0 applied, 11 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  012_histogram_functions$' <<<"$st0" && grep -q 'current version: none (0 applied, 12 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  011_slow_job_index  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 011 (11 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  012_histogram_functions  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 012 (12 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -432,11 +458,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 11 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 12 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 011_slow_job_index done' <<<"$down" && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 012_histogram_functions done' <<<"$down" && grep -q 'migrate: down 011_slow_job_index done' <<<"$down" && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -474,7 +500,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 011' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 012' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 expect "011: without jobs in the last 7 days no range partition of job_executions has a slow-jobs index yet (the default partition has one, of every duration, and the index over every job is gone); the first create_partitions() after jobs arrive gives every range partition one" "$mdb" "
@@ -536,7 +562,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 10 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 11 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")

@@ -1,5 +1,5 @@
 // Load src/graphql/queries.ts from plain node (no TS loader needed): transpile with TypeScript.
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +14,11 @@ export async function loadTsModule(relPath) {
   const dir = await mkdtemp(join(tmpdir(), 'eventscope-e2e-'));
   const file = join(dir, relPath.replace(/[\/]/g, '_').replace(/\.ts$/, '.mjs'));
   await writeFile(file, out.outputText);
-  return import(pathToFileURL(file).href);
+  try {
+    return await import(pathToFileURL(file).href);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export function loadQueries() {

@@ -320,6 +320,7 @@ BOOST_AUTO_TEST_CASE(new_final_rows_are_copied_directly_and_duplicates_fall_back
     BOOST_TEST(read_lines(o.dead_letter_path).size() == 1u);
     BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE id = $1", job4) == 1);
     BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1", corr) == 4);
+    std::filesystem::remove_all(dl_dir);
 }
 
 // Without the foreign key of 001, a link is written as it comes, whether or not its job row exists yet (it may

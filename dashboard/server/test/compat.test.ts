@@ -308,7 +308,7 @@ describe('configuration (issue 13)', () => {
     ]);
   });
   test('metadata this server does not apply is named at start; api_limits batch_limit applies', async () => {
-    const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'es-md-unsupported-'));
@@ -329,7 +329,7 @@ describe('configuration (issue 13)', () => {
       const three = await body(s, [{ query: '{ kinds { id } }' }, { query: '{ kinds { id } }' }, { query: '{ kinds { id } }' }]);
       assert.deepEqual(three, err('too many operations in one batch (3; the limit is 2)'));
       assert.equal((await body(s, [{ query: '{ kinds(limit: 1) { id } }' }, { query: '{ kinds(limit: 1) { id } }' }])).length, 2);
-    } finally { await s.stop(); }
+    } finally { await s.stop(); rmSync(dir, { recursive: true, force: true }); }
   });
 
   test('the source\'s pool_settings.max_connections sizes the pool unless a flag or variable does', async () => {

@@ -3,7 +3,7 @@
 // their JSON output, composite foreign keys, wide objects, session arguments, permissions, and start-up failures.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -152,9 +152,11 @@ describe('metadata mistakes fail loudly at start', () => {
   for (const [name, edit, re] of cases) {
     test(name, async () => {
       const dir = broken(edit);
-      const cfg = loadConfig(['--metadata-dir', dir, '--database-url', db.url, '--static-dir', 'none'], {});
-      if (cfg === 'help') throw new Error();
-      await assert.rejects(Engine.create(cfg, {}), re);
+      try {
+        const cfg = loadConfig(['--metadata-dir', dir, '--database-url', db.url, '--static-dir', 'none'], {});
+        if (cfg === 'help') throw new Error();
+        await assert.rejects(Engine.create(cfg, {}), re);
+      } finally { rmSync(dir, { recursive: true, force: true }); }
     });
   }
 });

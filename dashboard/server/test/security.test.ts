@@ -206,7 +206,7 @@ describe('resource exhaustion (issue 15, item 8)', () => {
   });
 
   test('api_limits from the metadata tighten depth and node limits per role', async () => {
-    const { cpSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { cpSync, mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'es-md-limits-'));
@@ -221,7 +221,7 @@ describe('resource exhaustion (issue 15, item 8)', () => {
       assert.match(wide.errors?.[0].message ?? '', /more than 4 nodes/);
       const admin = json(await raw(srv, { body: { query: '{ invocations(limit: 1) { event_executions { invocation { id } } } }' }, headers: { 'x-hasura-admin-secret': 'k' } }));
       assert.ok(admin.data);
-    } finally { await srv.stop(); }
+    } finally { await srv.stop(); rmSync(dir, { recursive: true, force: true }); }
   });
 });
 

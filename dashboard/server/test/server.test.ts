@@ -2,7 +2,7 @@
 // queries over both WebSocket protocols, on the observability schema with the fixture metadata.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildClientSchema, getIntrospectionQuery, parse, print, validate, Kind, type GraphQLSchema } from 'graphql';
@@ -195,7 +195,7 @@ describe('static dashboard files with SPA fallback', () => {
       assert.equal(chain.status, 200); assert.equal(await chain.text(), '<html>app</html>');
       const favicon = await fetch(`${srv.url}/favicon.ico`, { headers: { accept: 'image/*' } }); assert.equal(favicon.status, 404);
       const esc = await fetch(`${srv.url}/..%2f..%2fetc%2fpasswd`); assert.equal(await esc.text(), '<html>app</html>');
-    } finally { await srv.stop(); }
+    } finally { await srv.stop(); rmSync(dir, { recursive: true, force: true }); }
   });
 });
 

@@ -3,8 +3,10 @@
 //
 //   eventscope_pg_bench ingest  --url URL --batch N --jobs J [--jobs-per-event K] [--max-batch M] [--rows-per-transaction R] [--parallel-min-rows P]
 //                               [--copy binary|text]   (the sink's binary_copy option; default binary, as configured by default)
+//                               [--partition-copy on|off]  (the sink's copy_into_partitions option; default on)
 //   eventscope_pg_bench memory  --jobs N
 //   eventscope_pg_bench storage --url URL --invocations N [--payload] [--threads N] [--capture full|metrics] [--no-job-options]
+//                               [--partition-copy on|off]
 //     (--capture: the scopes' capture level, default full; --no-job-options: config.capture_job_options = false, the
 //     seed's captureJobOptions: false)
 //
@@ -55,6 +57,14 @@ std::string need(const std::map<std::string, std::string>& a, const std::string&
     auto it = a.find(k);
     if (it == a.end() || it->second.empty()) throw std::invalid_argument("missing --" + k);
     return it->second;
+}
+
+// --partition-copy on|off: the sink's copy_into_partitions option (default on, as configured by default).
+void apply_partition_copy(const std::map<std::string, std::string>& a, es::postgres_sink_options& sink_opts) {
+    if (!a.count("partition-copy")) return;
+    const auto& v = a.at("partition-copy");
+    if (v != "on" && v != "off") throw std::invalid_argument("--partition-copy must be on or off, not " + v);
+    sink_opts.copy_into_partitions = v == "on";
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -109,6 +119,7 @@ int run_ingest(const std::map<std::string, std::string>& a) {
         if (format != "binary" && format != "text") throw std::invalid_argument("--copy must be binary or text, not " + format);
         sink_opts.binary_copy = format == "binary";
     }
+    apply_partition_copy(a, sink_opts);
     es::observer<opts> obs(cfg, es::correlation_config{}, cfg, sink_opts);
     auto payload = esbench::hasura_payload();
     // Warm the connection (the sink connects lazily on its first write) outside the measurement.
@@ -170,6 +181,7 @@ int run_ingest(const std::map<std::string, std::string>& a) {
                 {"sink_transactions", sink_stats.transactions},
                 {"sink_rows_written", sink_stats.rows_written},
                 {"sink_rows_copied_binary", sink_stats.rows_copied_binary},
+                {"sink_rows_copied_into_partitions", sink_stats.rows_copied_into_partitions},
                 {"caller_ns_p50", pct(0.50)},
                 {"caller_ns_p99", pct(0.99)},
                 {"caller_ns_p999", pct(0.999)},
@@ -279,7 +291,9 @@ int run_storage(const std::map<std::string, std::string>& a) {
     // A named correlation_config: a temporary one in this template's constructor call hits a GCC 12 ICE
     // (check_noexcept_r).
     es::correlation_config correlation;
-    es::observer<opts> obs(cfg, correlation, cfg);
+    es::postgres_sink_options sink_opts;
+    apply_partition_copy(a, sink_opts);
+    es::observer<opts> obs(cfg, correlation, cfg, sink_opts);
     auto payload = esbench::hasura_payload();
     const char* job_names[5] = {"send_email", "update_inventory", "notify_slack", "charge_card", "write_audit"};
     // Invocations [first, last) on the calling thread; with --threads the rows of several threads interleave in

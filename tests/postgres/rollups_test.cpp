@@ -1,8 +1,8 @@
 // Rollups (sql/migrations/002_scale.up.sql) equal the raw rows after real writes through the sink: a normal run,
 // concurrent writers on the same hours and names, a batch replayed by a sink that never saw it, rows written
-// running and completed later, and the C++ status ranks equal the SQL ones. check_rollups() also compares each
-// invocation's child_names with its child rows. (Spool replays: outage_test.cpp;
-// retention drops and migrations: tests/sql/run.sh.)
+// running and completed later, COPYs naming partitions (and a partition dropped under the sink), and the C++
+// status ranks equal the SQL ones. check_rollups() also compares each invocation's child_names with its child
+// rows. (Spool replays: outage_test.cpp; retention drops and migrations: tests/sql/run.sh.)
 #include <boost/test/unit_test.hpp>
 
 #include <thread>
@@ -55,6 +55,63 @@ std::string raw_totals(reader& db, const std::string& function) {
                       "|| '/' || count(*) FILTER (WHERE status = 'failed')::text FROM " + db.table("invocations") + " WHERE source_function = $1",
                       function);
     return r[0][0].c_str();
+}
+
+// One invocation of `fn` with one detected event `event_name` and `jobs` jobs, written as one batch. Every job
+// starts `k` µs after the event's detection and takes (k % 9 + 1) ms, completed, unless `adjust(k, job)` says
+// otherwise (name, times, status; ended = 0 for a running job); the invocation's and event's counters and status
+// follow from the jobs.
+template <class Adjust>
+std::vector<eventscope::record> one_tree(const std::string& fn, const std::string& event_name, int jobs, Adjust adjust) {
+    auto info = std::make_shared<eventscope::invocation_info>();
+    info->correlation_id = "rollup." + event_name;
+    info->source_function = fn;
+    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<eventscope::job_record> job_rows;
+    int succeeded = 0, failed = 0;
+    eventscope::invocation_record inv;
+    inv.id = eventscope::new_uuid();
+    eventscope::event_record ev;
+    ev.id = eventscope::new_uuid();
+    for (int k = 0; k < jobs; ++k) {
+        eventscope::job_record job;
+        job.id = eventscope::new_uuid();
+        job.invocation_id = inv.id;
+        job.event_execution_id = ev.id;
+        job.info = info;
+        job.job_name = "job";
+        job.started = t0 + 2'000'000 + k * 1000;
+        job.ended = job.started + (k % 9 + 1) * 1'000'000;
+        job.status = eventscope::run_status::completed;
+        adjust(k, job);
+        succeeded += job.status == eventscope::run_status::completed;
+        failed += job.status == eventscope::run_status::failed;
+        job_rows.push_back(std::move(job));
+    }
+    inv.info = info;
+    inv.started = t0;
+    inv.ended = t0 + 90'000'000;
+    inv.status = eventscope::run_status::completed;
+    inv.events_detected_count = 1;
+    inv.total_jobs_run = jobs;
+    inv.total_jobs_succeeded = succeeded;
+    inv.total_jobs_failed = failed;
+    ev.invocation_id = inv.id;
+    ev.info = info;
+    ev.event_name = event_name;
+    ev.started = t0 + 1000;
+    ev.detected_at = t0 + 2'000'000;
+    ev.ended = t0 + 80'000'000;
+    ev.detected = true;
+    ev.status = failed ? eventscope::event_status::failed : eventscope::event_status::completed;
+    ev.jobs_count = jobs;
+    ev.jobs_succeeded = succeeded;
+    ev.jobs_failed = failed;
+    std::vector<eventscope::record> batch;
+    batch.emplace_back(std::move(inv));
+    batch.emplace_back(std::move(ev));
+    for (auto& job : job_rows) batch.emplace_back(std::move(job));
+    return batch;
 }
 
 void require_rollups_equal_raw(const std::string& url) {
@@ -124,50 +181,12 @@ BOOST_AUTO_TEST_CASE(a_replayed_batch_is_not_counted_twice) {
     const std::string url = shared_db::instance().url();
     const std::string fn = "rollup_replay_" + eventscope::new_uuid().to_string().substr(0, 8);
     const std::string job_name = "replayed_job_" + eventscope::new_uuid().to_string().substr(0, 8);
-    auto info = std::make_shared<eventscope::invocation_info>();
-    info->correlation_id = "rollup.replay";
-    info->source_function = fn;
-    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    std::vector<eventscope::record> batch;
-    eventscope::invocation_record inv;
-    inv.id = eventscope::new_uuid();
-    inv.info = info;
-    inv.started = t0;
-    inv.ended = t0 + 40'000'000;
-    inv.status = eventscope::run_status::completed;
-    inv.events_detected_count = 1;
-    inv.total_jobs_run = 3;
-    inv.total_jobs_succeeded = 2;
-    inv.total_jobs_failed = 1;
-    auto inv_id = inv.id;
-    batch.emplace_back(std::move(inv));
-    eventscope::event_record ev;
-    ev.id = eventscope::new_uuid();
-    ev.invocation_id = inv_id;
-    ev.info = info;
-    ev.event_name = "replay.event";
-    ev.started = t0 + 1000;
-    ev.detected_at = t0 + 2'000'000;
-    ev.ended = t0 + 30'000'000;
-    ev.detected = true;
-    ev.status = eventscope::event_status::failed;
-    ev.jobs_count = 3;
-    ev.jobs_succeeded = 2;
-    ev.jobs_failed = 1;
-    auto ev_id = ev.id;
-    batch.emplace_back(std::move(ev));
-    for (int k = 0; k < 3; ++k) {
-        eventscope::job_record job;
-        job.id = eventscope::new_uuid();
-        job.invocation_id = inv_id;
-        job.event_execution_id = ev_id;
-        job.info = info;
+    auto batch = one_tree(fn, "replay.event", 3, [&](int k, eventscope::job_record& job) {
         job.job_name = job_name;
-        job.started = t0 + 3'000'000;
-        job.ended = t0 + 3'000'000 + (k + 1) * 7'000'000;
-        job.status = k == 2 ? eventscope::run_status::failed : eventscope::run_status::completed;
-        batch.emplace_back(std::move(job));
-    }
+        job.started -= k * 1000;  // all three start together
+        job.ended = job.started + (k + 1) * 7'000'000;
+        if (k == 2) job.status = eventscope::run_status::failed;
+    });
     std::vector<json> rows;
     for (const auto& r : batch) rows.push_back(eventscope::to_row(r, true));
 
@@ -205,46 +224,13 @@ BOOST_AUTO_TEST_CASE(a_large_batch_written_on_two_connections_is_counted_once) {
     const std::string url = shared_db::instance().url();
     const std::string fn = "rollup_parallel_" + eventscope::new_uuid().to_string().substr(0, 8);
     const std::string job_prefix = "parallel_job_" + eventscope::new_uuid().to_string().substr(0, 8);
-    auto info = std::make_shared<eventscope::invocation_info>();
-    info->correlation_id = "rollup.parallel";
-    info->source_function = fn;
-    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     constexpr int jobs = 3000;
-    std::vector<eventscope::record> batch;
-    eventscope::invocation_record inv;
-    inv.id = eventscope::new_uuid();
-    inv.info = info;
-    inv.started = t0;
-    inv.ended = t0 + 90'000'000;
-    inv.status = eventscope::run_status::completed;
-    inv.events_detected_count = 1;
-    inv.total_jobs_run = jobs;
-    auto inv_id = inv.id;
-    batch.emplace_back(std::move(inv));
-    eventscope::event_record ev;
-    ev.id = eventscope::new_uuid();
-    ev.invocation_id = inv_id;
-    ev.info = info;
-    ev.event_name = "parallel.event";
-    ev.started = t0 + 1000;
-    ev.ended = t0 + 80'000'000;
-    ev.detected = true;
-    ev.status = eventscope::event_status::completed;
-    ev.jobs_count = jobs;
-    auto ev_id = ev.id;
-    batch.emplace_back(std::move(ev));
-    for (int k = 0; k < jobs; ++k) {
-        eventscope::job_record job;
-        job.id = eventscope::new_uuid();
-        job.invocation_id = inv_id;
-        job.event_execution_id = ev_id;
-        job.info = info;
+    auto batch = one_tree(fn, "parallel.event", jobs, [&](int k, eventscope::job_record& job) {
         job.job_name = job_prefix + "_" + std::to_string(k % 3);  // several rollup keys, locked in key order
-        job.started = t0 + 2'000'000 + k * 1000;
         job.ended = k == 7 ? 0 : job.started + (k % 50 + 1) * 1'000'000;
-        job.status = k == 7 ? eventscope::run_status::running : k % 13 == 0 ? eventscope::run_status::failed : eventscope::run_status::completed;
-        batch.emplace_back(std::move(job));
-    }
+        if (k == 7) job.status = eventscope::run_status::running;
+        else if (k % 13 == 0) job.status = eventscope::run_status::failed;
+    });
     reader db(url);
     auto stored = [&] {
         return db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name LIKE $1", job_prefix + "%");
@@ -259,6 +245,8 @@ BOOST_AUTO_TEST_CASE(a_large_batch_written_on_two_connections_is_counted_once) {
     BOOST_TEST(first.stats().parallel_redone == 0u);
     BOOST_TEST(first.stats().transactions == 3u);  // the first connection's, the helper's, the running job's
     BOOST_TEST(first.stats().rows_written == static_cast<std::uint64_t>(jobs + 2));
+    BOOST_TEST(first.stats().rows_copied_direct == static_cast<std::uint64_t>(jobs + 1));  // all but the running job
+    BOOST_TEST(first.stats().rows_copied_into_partitions == first.stats().rows_copied_direct);  // the helper's half too
     BOOST_TEST(stored() == jobs);
     BOOST_TEST(counted() == jobs - 1);  // the running job is not final yet
     require_rollups_equal_raw(url);
@@ -271,6 +259,65 @@ BOOST_AUTO_TEST_CASE(a_large_batch_written_on_two_connections_is_counted_once) {
     BOOST_TEST(counted() == jobs - 1);
     BOOST_TEST(rollup_totals(db, fn) == "1/1/0");
     require_rollups_equal_raw(url);
+}
+
+// Direct COPYs name the partition of their rows (migration 013; PostgreSQL then inserts them in batches), whose
+// own triggers count them once. A partition dropped by hand under a sink that remembers it makes that COPY fail
+// (42P01): the transaction is redone naming the table, nothing is lost or dead-lettered, and later writes look
+// the partition up again (none now: the rows go to the default partition through the table). A database before
+// 013 (no copy_partition()) gets COPYs naming the tables.
+BOOST_AUTO_TEST_CASE(direct_copies_name_the_partition_and_survive_its_drop) {
+    database own(shared_db::instance().url(), "partition");
+    reader db(own.url());
+    auto counted = [&](const std::string& job_name) {
+        return db.count("SELECT coalesce(sum(completed), 0) FROM " + db.table("job_rollup") + " WHERE job_name = $1", job_name);
+    };
+    auto stored_in = [&](const std::string& job_name) {
+        auto r = db.query("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM " + db.table("job_executions") +
+                          " WHERE job_name = $1", job_name);
+        return std::string(r[0][0].c_str());
+    };
+    auto named = [](std::string name) { return [name](int, eventscope::job_record& job) { job.job_name = name; }; };
+    eventscope::postgres_sink sink(pg_config(own.url()));
+
+    auto first = one_tree("partition_fn", "partition.event", 40, named("partition_job_1"));
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(first)).ok);
+    BOOST_TEST(sink.stats().rows_copied_direct == 42u);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 42u);
+    BOOST_TEST(counted("partition_job_1") == 40);
+    auto partition = stored_in("partition_job_1");
+    BOOST_TEST(partition.find("job_executions_p") != std::string::npos, partition);
+    BOOST_TEST(rollup_differences(own.url()).empty());
+
+    db.query("DROP TABLE " + partition);
+    auto second = one_tree("partition_fn", "partition.event", 30, named("partition_job_2"));
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(second)).ok);
+    BOOST_TEST(sink.stats().partition_retries == 1u);
+    BOOST_TEST(sink.stats().rows_rejected == 0u);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 42u);  // the redo named the tables
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name = 'partition_job_2'") == 30);
+    BOOST_TEST(stored_in("partition_job_2").find("job_executions_default") != std::string::npos);
+    BOOST_TEST(counted("partition_job_2") == 30);
+
+    auto third = one_tree("partition_fn", "partition.event", 20, named("partition_job_3"));
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(third)).ok);
+    BOOST_TEST(sink.stats().partition_retries == 1u);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 44u);  // the invocation and the event, not the jobs
+    BOOST_TEST(counted("partition_job_3") == 20);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE job_name = 'partition_job_3'") == 20);
+    // The first batch's jobs went with their partition (dropping one fires nothing); rebuilt, the rollups agree.
+    db.query("SELECT " + db.connection().quote_name(schema_name) + ".rebuild_rollups()");
+    BOOST_TEST(rollup_differences(own.url()).empty());
+
+    // A database without copy_partition() (before 013): a new sink names the tables.
+    db.query("DROP FUNCTION " + db.connection().quote_name(schema_name) + ".copy_partition(text, uuid, uuid)");
+    eventscope::postgres_sink older(pg_config(own.url()));
+    auto fourth = one_tree("partition_fn", "partition.event", 10, named("partition_job_4"));
+    BOOST_TEST_REQUIRE(older.write(std::span<eventscope::record>(fourth)).ok);
+    BOOST_TEST(older.stats().rows_copied_direct == 12u);
+    BOOST_TEST(older.stats().rows_copied_into_partitions == 0u);
+    BOOST_TEST(counted("partition_job_4") == 10);
+    BOOST_TEST(rollup_differences(own.url()).empty());
 }
 
 // The status ranks of the sink's upsert guard and coalescing (C++) and of the rollup triggers (SQL) agree.

@@ -3,7 +3,7 @@
 // describes the write path, failures, the spool and the options; the pieces live in eventscope/sinks/postgres/:
 //   copy_text.hpp     COPY text from records and from row JSON (derived from eventscope/row_columns.hpp)
 //   copy_binary.hpp   COPY binary from records (the live path);  session.hpp  the connection, the binary COPY
-//   staged_rows.hpp   rows on their way, coalescing
+//   staged_rows.hpp   rows on their way, coalescing;  partition_targets.hpp  the partition a direct COPY names
 //   statements.hpp    the SQL of a connection (upserts and their status-rank guard)
 //   failures.hpp      failure classification;  conninfo.hpp  the connection string
 //   spool.hpp         the outage spool;  dead_letters.hpp  rejected rows;  failure_log.hpp  throttled log lines
@@ -45,6 +45,7 @@
 #include <eventscope/sinks/postgres/dead_letters.hpp>
 #include <eventscope/sinks/postgres/failure_log.hpp>
 #include <eventscope/sinks/postgres/failures.hpp>
+#include <eventscope/sinks/postgres/partition_targets.hpp>
 #include <eventscope/sinks/postgres/session.hpp>
 #include <eventscope/sinks/postgres/spool.hpp>
 #include <eventscope/sinks/postgres/staged_rows.hpp>
@@ -74,6 +75,9 @@ struct postgres_sink_options {
     // connection (opened on first use) at the same time: the server's side (COPY, indexes, rollup triggers) is
     // most of a write's time and one backend uses one core. Zero: one connection. See write_chunk().
     std::size_t parallel_min_rows = 2000;
+    // A direct COPY names the partition its rows go to when one holds them all (partition_targets.hpp, migration
+    // 013): PostgreSQL then inserts them in batches instead of one at a time. False: always the table.
+    bool copy_into_partitions = true;
     // How often the sink runs create_partitions() (also at every connect); zero: never (schedule it yourself).
     std::chrono::seconds partition_maintenance_interval{3600};
     std::string application_name = "eventscope";
@@ -89,6 +93,8 @@ struct postgres_sink_stats {
     std::uint64_t transactions = 0;    // committed transactions
     std::uint64_t rows_copied_direct = 0;  // of rows_written: COPYed straight into their table (new, final)
     std::uint64_t rows_copied_binary = 0;  // rows sent in COPY binary (direct or staged; counted per attempt)
+    std::uint64_t rows_copied_into_partitions = 0;  // of rows_copied_direct: by a COPY naming their partition
+    std::uint64_t partition_retries = 0;   // transactions redone naming the table after a partition COPY failed
     std::uint64_t direct_retries = 0;      // transactions redone through the upsert path after a 23505
     std::uint64_t transient_retries = 0;   // transactions redone after a deadlock / serialization failure
     std::uint64_t parallel_halves = 0;     // halves committed on the second connection (parallel_min_rows)
@@ -164,6 +170,8 @@ public:
         s.transactions = transactions_.load();
         s.rows_copied_direct = rows_direct_.load();
         s.rows_copied_binary = rows_binary_.load();
+        s.rows_copied_into_partitions = rows_into_partitions_.load();
+        s.partition_retries = partition_retries_.load();
         s.direct_retries = direct_retries_.load();
         s.transient_retries = transient_retries_.load();
         s.parallel_halves = parallel_halves_.load();
@@ -207,7 +215,10 @@ public:
 
     // Named counters beyond stats() (merged into the observer's stats().sinks[i].own).
     std::vector<std::pair<std::string, std::uint64_t>> counters() const {
-        return {{"spool_errors", spool_errors_.load()}, {"spool_syncs", spool_syncs_.load()}};
+        return {{"spool_errors", spool_errors_.load()},
+                {"spool_syncs", spool_syncs_.load()},
+                {"rows_copied_into_partitions", rows_into_partitions_.load()},
+                {"partition_retries", partition_retries_.load()}};
     }
 
     // Why the spool cannot take rows now ("" when it can, or when there is no spool): set by a failed append or
@@ -311,7 +322,8 @@ private:
         it = std::move(helper_part.begin(), helper_part.end(), it);
         std::move(upserts.begin(), upserts.end(), it);
         auto second = rows.subspan(mid, end - mid);
-        auto helper = std::async(std::launch::async, [this, second, big] { return helper_copy(second, big); });
+        auto helper_target = partition_target_now(second, big);
+        auto helper = std::async(std::launch::async, [this, second, big, helper_target] { return helper_copy(second, big, helper_target); });
         write_range(rows.subspan(0, mid), out, direct);
         bool helper_ok = helper.get();
         if (helper_ok) {
@@ -348,18 +360,23 @@ private:
     // On a content error, bisect until the offending rows are alone.
     void write_range(std::span<staged_row> rows, outcome& out, bool direct) {
         if (rows.empty()) return;
-        bool used_direct = false;
-        attempt a = try_transaction(rows, direct, used_direct);
+        bool used_direct = false, used_partition = false, partitions = options_.copy_into_partitions;
+        attempt a = try_transaction(rows, direct, partitions, used_direct, used_partition);
         for (int retry = 0; !a.ok() && retry < 5; ++retry) {
             if (used_direct && a.kind == failure_kind::content && a.sqlstate == "23505") {
                 ++direct_retries_;
                 direct = false;
+            } else if (used_partition && (a.sqlstate == "42P01" || a.sqlstate == "23514")) {
+                // The partition is gone (dropped by hand) or holds other ids than remembered: name the table.
+                ++partition_retries_;
+                partition_targets_.forget();
+                partitions = false;
             } else if (a.kind == failure_kind::transient) {
                 ++transient_retries_;
             } else {
                 break;
             }
-            a = try_transaction(rows, direct, used_direct);
+            a = try_transaction(rows, direct, partitions, used_direct, used_partition);
         }
         if (a.ok()) return;
         if (a.kind != failure_kind::content) {
@@ -388,8 +405,9 @@ private:
         return open.empty() || !open.count(r.id);
     }
 
-    attempt try_transaction(std::span<staged_row> rows, bool allow_direct, bool& used_direct) {
-        used_direct = false;
+    attempt try_transaction(std::span<staged_row> rows, bool allow_direct, bool allow_partitions, bool& used_direct,
+                            bool& used_partition) {
+        used_direct = used_partition = false;
         if (auto a = ensure_connected(); !a.ok()) return a;
         maintain_partitions(false);
         allow_direct = allow_direct && options_.direct_copy;
@@ -399,15 +417,22 @@ private:
             direct[i] = allow_direct && direct_eligible(rows[i]);
             ++(direct[i] ? copied[rows[i].table] : staged[rows[i].table]);
         }
-        std::size_t n_direct = 0;
+        std::size_t n_direct = 0, n_partition = 0;
         try {
             pqxx::work tx(*conn_);
             // Parents first: each table's rows (direct and staged) are in before the next table's.
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    copy_rows(tx, *conn_, sql_.target[t], sql_.columns[t], t, rows, direct, 1);
+                    std::string partition;
+                    if (allow_partitions) {
+                        auto [lo, hi] = id_range(rows, t, [&](std::size_t i) { return direct[i] != 0; });
+                        partition = partition_targets_.target(tx, t, lo, hi);
+                    }
+                    used_partition = used_partition || !partition.empty();
+                    copy_rows(tx, *conn_, partition.empty() ? sql_.target[t] : partition, sql_.columns[t], t, rows, direct, 1);
                     n_direct += copied[t];
+                    if (!partition.empty()) n_partition += copied[t];
                 }
                 if (staged[t]) {
                     copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
@@ -421,7 +446,39 @@ private:
         ++transactions_;
         rows_written_ += rows.size();
         rows_direct_ += n_direct;
+        rows_into_partitions_ += n_partition;
         track_open_ids(rows);
+        return {};
+    }
+
+    // The smallest and largest id of the rows of table `t` that `selected(i)` picks (string order: canonical ids,
+    // which partition_targets checks, order as PostgreSQL orders them).
+    template <class Selected>
+    static std::pair<std::string, std::string> id_range(std::span<const staged_row> rows, std::size_t t, Selected selected) {
+        const std::string* lo = nullptr;
+        const std::string* hi = nullptr;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (rows[i].table != t || !selected(i)) continue;
+            if (!lo || rows[i].id < *lo) lo = &rows[i].id;
+            if (!hi || *hi < rows[i].id) hi = &rows[i].id;
+        }
+        if (!lo) return {};
+        return {*lo, *hi};
+    }
+
+    // The partition the helper's rows (all of table `t`) go to, looked up here on the first connection, outside
+    // any transaction, because partition_targets belongs to this thread; "" names the table (also when the
+    // look-up fails: the helper's COPY then routes its rows itself).
+    std::string partition_target_now(std::span<const staged_row> rows, std::size_t t) {
+        if (!options_.copy_into_partitions || !conn_) return {};
+        auto [lo, hi] = id_range(rows, t, [](std::size_t) { return true; });
+        try {
+            pqxx::nontransaction n(*conn_);
+            return partition_targets_.target(n, t, lo, hi);
+        } catch (const pqxx::broken_connection&) {
+            drop_connection();
+        } catch (...) {
+        }
         return {};
     }
 
@@ -506,7 +563,7 @@ private:
     // One attempt: `rows` (all of table `t`, new and final) COPYed into their table in one transaction on the
     // helper connection. Touches only helper_* members and atomic counters. Any failure but an SQL error (a
     // content error or a conflict: the session is fine) drops the connection.
-    bool helper_copy(std::span<staged_row> rows, std::size_t t) {
+    bool helper_copy(std::span<staged_row> rows, std::size_t t, const std::string& partition) {
         if (interrupted_.load()) return false;
         try {
             if (!helper_conn_ || !helper_conn_->is_open()) {
@@ -517,11 +574,13 @@ private:
                 helper_socket_ = helper_conn_->sock();
             }
             pqxx::work tx(*helper_conn_);
-            copy_rows(tx, *helper_conn_, helper_sql_.target[t], helper_sql_.columns[t], t, rows, std::vector<char>(rows.size(), 1), 1);
+            copy_rows(tx, *helper_conn_, partition.empty() ? helper_sql_.target[t] : partition, helper_sql_.columns[t], t, rows,
+                      std::vector<char>(rows.size(), 1), 1);
             tx.commit();
             ++transactions_;
             rows_written_ += rows.size();
             rows_direct_ += rows.size();
+            if (!partition.empty()) rows_into_partitions_ += rows.size();
             return true;
         } catch (const pqxx::sql_error&) {
         } catch (...) {
@@ -555,6 +614,8 @@ private:
             {
                 pqxx::work tx(*c);
                 for (const auto& stmt : sql_.create_stage) tx.exec(stmt);
+                auto has = tx.exec_params("SELECT to_regprocedure($1) IS NOT NULL", c->quote_name(schema_) + ".copy_partition(text,uuid,uuid)");
+                partition_targets_.reset(c->quote_name(schema_), has[0][0].as<bool>());
                 tx.commit();
             }
             backend_pid_ = c->backendpid();
@@ -695,13 +756,15 @@ private:
     int socket_ = -1;          // conn_'s descriptor, for interrupt()
     std::atomic<bool> interrupted_{false};
     pg::statements sql_;
+    pg::partition_targets partition_targets_;  // the pipeline thread's (the helper gets its target as a string)
     std::array<std::unordered_set<std::string>, columns::table_count> open_ids_;  // written unfinished, not final yet
     std::chrono::steady_clock::time_point next_partition_check_{};
     std::chrono::steady_clock::time_point next_idle_replay_{};  // idle(): after a failed replay
     std::chrono::milliseconds idle_backoff_{};
 
     std::atomic<std::uint64_t> rows_written_{0}, rows_rejected_{0}, rows_spooled_{0}, rows_replayed_{0}, transactions_{0},
-        rows_direct_{0}, rows_binary_{0}, direct_retries_{0}, transient_retries_{0}, parallel_halves_{0}, parallel_redone_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
+        rows_direct_{0}, rows_binary_{0}, rows_into_partitions_{0}, partition_retries_{0}, direct_retries_{0},
+        transient_retries_{0}, parallel_halves_{0}, parallel_redone_{0}, connects_{0}, spool_bytes_{0}, partitions_created_{0},
         spool_errors_{0}, spool_syncs_{0};
     mutable std::mutex spool_problem_mutex_;
     std::string spool_problem_;

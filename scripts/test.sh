@@ -97,7 +97,7 @@ run_suite policy-swap bash -c 'for l in off metrics full disable; do "$0/tests/p
   for l in metrics full disable; do cmp -s "$0/tests/policy_swap_off.out" "$0/tests/policy_swap_$l.out" || { echo "replies differ: off vs $l"; diff "$0/tests/policy_swap_off.out" "$0/tests/policy_swap_$l.out" | head; exit 1; }; done
   echo "policy-swap: off, metrics, full and EVENTSCOPE_DISABLE reply alike ($(wc -l < "$0/tests/policy_swap_off.out") deliveries)"' "$build"
 run_suite postgres "$build/tests/postgres/postgres_tests" --report_level=short
-# Full unwinding on malloc so that the one third-party suppression (tests/lsan.supp) matches its exact frame.
+# Full unwinding on malloc so that the third-party suppressions (tests/lsan.supp) match their exact frames.
 run_suite postgres-asan env ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" \
   "$asan_build/tests/postgres/postgres_tests" --report_level=short
 run_suite cmake-consumers bash "$root/tests/cmake/run.sh"

@@ -322,7 +322,7 @@ private:
         it = std::move(helper_part.begin(), helper_part.end(), it);
         std::move(upserts.begin(), upserts.end(), it);
         auto second = rows.subspan(mid, end - mid);
-        auto helper_target = partition_target_now(second, big);
+        auto helper_target = partition_target(second, big, [](std::size_t) { return true; });
         auto helper = std::async(std::launch::async, [this, second, big, helper_target] { return helper_copy(second, big, helper_target); });
         write_range(rows.subspan(0, mid), out, direct);
         bool helper_ok = helper.get();
@@ -417,6 +417,9 @@ private:
             direct[i] = allow_direct && direct_eligible(rows[i]);
             ++(direct[i] ? copied[rows[i].table] : staged[rows[i].table]);
         }
+        std::array<std::string, columns::table_count> partition{};  // "" names the table
+        for (std::size_t t = 0; t < columns::table_count && allow_partitions; ++t)
+            if (copied[t]) partition[t] = partition_target(rows, t, [&](std::size_t i) { return direct[i] != 0; });
         std::size_t n_direct = 0, n_partition = 0;
         try {
             pqxx::work tx(*conn_);
@@ -424,15 +427,10 @@ private:
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    std::string partition;
-                    if (allow_partitions) {
-                        auto [lo, hi] = id_range(rows, t, [&](std::size_t i) { return direct[i] != 0; });
-                        partition = partition_targets_.target(tx, t, lo, hi);
-                    }
-                    used_partition = used_partition || !partition.empty();
-                    copy_rows(tx, *conn_, partition.empty() ? sql_.target[t] : partition, sql_.columns[t], t, rows, direct, 1);
+                    used_partition = used_partition || !partition[t].empty();
+                    copy_rows(tx, *conn_, partition[t].empty() ? sql_.target[t] : partition[t], sql_.columns[t], t, rows, direct, 1);
                     n_direct += copied[t];
-                    if (!partition.empty()) n_partition += copied[t];
+                    if (!partition[t].empty()) n_partition += copied[t];
                 }
                 if (staged[t]) {
                     copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
@@ -466,20 +464,22 @@ private:
         return {*lo, *hi};
     }
 
-    // The partition the helper's rows (all of table `t`) go to, looked up here on the first connection, outside
-    // any transaction, because partition_targets belongs to this thread; "" names the table (also when the
-    // look-up fails: the helper's COPY then routes its rows itself).
-    std::string partition_target_now(std::span<const staged_row> rows, std::size_t t) {
+    // The partition the rows of table `t` that `selected(i)` picks go to; "" names the table, also when the
+    // look-up fails (the write that follows meets a broken connection itself). Looked up on the first connection
+    // (partition_targets belongs to this thread; the helper gets the answer) in a statement of its own, never
+    // inside a write's transaction: copy_partition() reads every partition's bounds, and pg_get_expr() takes a
+    // share lock on each. Held until the write's COPY then locked the table, they would be taken in the order
+    // opposite to a DROP of a partition (the table first), and could deadlock with retention.
+    template <class Selected>
+    std::string partition_target(std::span<const staged_row> rows, std::size_t t, Selected selected) {
         if (!options_.copy_into_partitions || !conn_) return {};
-        auto [lo, hi] = id_range(rows, t, [](std::size_t) { return true; });
+        auto [lo, hi] = id_range(rows, t, selected);
         try {
             pqxx::nontransaction n(*conn_);
             return partition_targets_.target(n, t, lo, hi);
-        } catch (const pqxx::broken_connection&) {
-            drop_connection();
         } catch (...) {
+            return {};
         }
-        return {};
     }
 
     // After a commit: ids written as running/detecting/handling are remembered, final ones forgotten. Bounded:

@@ -23,6 +23,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_set>
@@ -449,34 +450,38 @@ private:
         return {};
     }
 
-    // The smallest and largest id of the rows of table `t` that `selected(i)` picks (string order: canonical ids,
-    // which partition_targets checks, order as PostgreSQL orders them).
+    // The smallest and largest id of the rows of table `t` that `selected(i)` picks, in PostgreSQL's uuid order;
+    // nullopt when one of them has no UUID id (such rows go through the table).
     template <class Selected>
-    static std::pair<std::string, std::string> id_range(std::span<const staged_row> rows, std::size_t t, Selected selected) {
-        const std::string* lo = nullptr;
-        const std::string* hi = nullptr;
+    static std::optional<std::pair<uuid, uuid>> id_range(std::span<const staged_row> rows, std::size_t t, Selected selected) {
+        std::optional<std::pair<uuid, uuid>> range;
         for (std::size_t i = 0; i < rows.size(); ++i) {
             if (rows[i].table != t || !selected(i)) continue;
-            if (!lo || rows[i].id < *lo) lo = &rows[i].id;
-            if (!hi || *hi < rows[i].id) hi = &rows[i].id;
+            auto id = uuid::parse(rows[i].id);
+            if (!id) return std::nullopt;
+            if (!range) range.emplace(*id, *id);
+            range->first = std::min(range->first, *id);
+            range->second = std::max(range->second, *id);
         }
-        if (!lo) return {};
-        return {*lo, *hi};
+        return range;
     }
 
     // The partition the rows of table `t` that `selected(i)` picks go to; "" names the table, also when the
-    // look-up fails (the write that follows meets a broken connection itself). Looked up on the first connection
-    // (partition_targets belongs to this thread; the helper gets the answer) in a statement of its own, never
-    // inside a write's transaction: copy_partition() reads every partition's bounds, and pg_get_expr() takes a
-    // share lock on each. Held until the write's COPY then locked the table, they would be taken in the order
-    // opposite to a DROP of a partition (the table first), and could deadlock with retention.
+    // look-up fails (the write that follows meets a broken connection itself). A remembered partition costs no
+    // query. Otherwise it is looked up on the first connection (partition_targets belongs to this thread; the
+    // helper gets the answer) in a statement of its own, never inside a write's transaction: copy_partition()
+    // reads every partition's bounds, and pg_get_expr() takes a share lock on each. Held until the write's COPY
+    // then locked the table, they would be taken in the order opposite to a DROP of a partition (the table
+    // first), and could deadlock with retention.
     template <class Selected>
     std::string partition_target(std::span<const staged_row> rows, std::size_t t, Selected selected) {
         if (!options_.copy_into_partitions || !conn_) return {};
-        auto [lo, hi] = id_range(rows, t, selected);
+        auto ids = id_range(rows, t, selected);
+        if (!ids) return {};
+        if (const auto* known = partition_targets_.find(t, ids->first, ids->second)) return *known;
         try {
             pqxx::nontransaction n(*conn_);
-            return partition_targets_.target(n, t, lo, hi);
+            return partition_targets_.look_up(n, t, ids->first, ids->second);
         } catch (...) {
             return {};
         }

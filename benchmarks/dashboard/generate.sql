@@ -97,3 +97,10 @@ FROM (SELECT g, ms, to_timestamp(ms / 1000.0) AS t
 
 -- 001's materialized dashboard_stats needs its refresh; 002's rollups are current already (this rebuilds them).
 SELECT refresh_dashboard_stats() WHERE to_regclass('invocation_rollup') IS NULL;
+
+-- What a running sink does within the hour (create_partitions() at connect and hourly): the partitions' indexes
+-- that follow the data, e.g. 011's slow-jobs index, whose threshold comes from the last 7 days of jobs (none
+-- existed when the partitions were made above).
+\if :partitioned
+SELECT create_partitions();
+\endif

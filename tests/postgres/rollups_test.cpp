@@ -1,10 +1,13 @@
 // Rollups (sql/migrations/002_scale.up.sql) equal the raw rows after real writes through the sink: a normal run,
 // concurrent writers on the same hours and names, a batch replayed by a sink that never saw it, rows written
-// running and completed later, COPYs naming partitions (and a partition dropped under the sink), and the C++
-// status ranks equal the SQL ones. check_rollups() also compares each invocation's child_names with its child
+// running and completed later, COPYs naming partitions (a partition dropped under the sink, job partitions whose
+// rows the sink counts itself, one that counts its own again), and the C++ status ranks and duration buckets equal
+// the SQL ones. check_rollups() also compares each invocation's child_names with its child
 // rows. (Spool replays: outage_test.cpp; retention drops and migrations: tests/sql/run.sh.)
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "pg_test_support.hpp"
@@ -262,10 +265,12 @@ BOOST_AUTO_TEST_CASE(a_large_batch_written_on_two_connections_is_counted_once) {
 }
 
 // Direct COPYs name the partition of their rows (migration 013; PostgreSQL then inserts them in batches), whose
-// own triggers count them once. A partition dropped by hand under a sink that remembers it makes that COPY fail
-// (42P01): the transaction is redone naming the table, nothing is lost or dead-lettered, and later writes look
-// the partition up again (none now: the rows go to the default partition through the table). A database before
-// 013 (no copy_partition()) gets COPYs naming the tables.
+// own triggers count them once, except job rows, whose sums the sink adds itself first (014: add_job_rollups();
+// their partitions refuse rows nobody counted). A partition dropped by hand under a sink that remembers it makes
+// that write fail (42P01): the transaction is redone naming the table, nothing is lost or dead-lettered, and later
+// writes look the partition up again (none now: the rows go to the default partition through the table). A
+// database before 014 (no sink_copy_partition(): copy_partition() names no job partition) gets job COPYs naming
+// the table; one before 013 (no copy_partition() either) gets COPYs naming the tables.
 BOOST_AUTO_TEST_CASE(direct_copies_name_the_partition_and_survive_its_drop) {
     database own(shared_db::instance().url(), "partition");
     reader db(own.url());
@@ -309,14 +314,74 @@ BOOST_AUTO_TEST_CASE(direct_copies_name_the_partition_and_survive_its_drop) {
     db.query("SELECT " + db.connection().quote_name(schema_name) + ".rebuild_rollups()");
     BOOST_TEST(rollup_differences(own.url()).empty());
 
-    // A database without copy_partition() (before 013): a new sink names the tables.
-    db.query("DROP FUNCTION " + db.connection().quote_name(schema_name) + ".copy_partition(text, uuid, uuid)");
-    eventscope::postgres_sink older(pg_config(own.url()));
+    // The partition is back (create_partitions() at connect): a new sink counts its job rows into it again.
+    eventscope::postgres_sink fresh(pg_config(own.url()));
     auto fourth = one_tree("partition_fn", "partition.event", 10, named("partition_job_4"));
-    BOOST_TEST_REQUIRE(older.write(std::span<eventscope::record>(fourth)).ok);
+    BOOST_TEST_REQUIRE(fresh.write(std::span<eventscope::record>(fourth)).ok);
+    BOOST_TEST(fresh.stats().rows_copied_into_partitions == 12u);
+    BOOST_TEST(stored_in("partition_job_4").find("job_executions_p") != std::string::npos);
+    BOOST_TEST(counted("partition_job_4") == 10);
+    BOOST_TEST(rollup_differences(own.url()).empty());
+
+    // A database without sink_copy_partition() (before 014): the job rows go through the table.
+    const auto schema = db.connection().quote_name(schema_name);
+    db.query("DROP FUNCTION " + schema + ".sink_copy_partition(text, uuid, uuid)");
+    eventscope::postgres_sink at_013(pg_config(own.url()));
+    auto fifth = one_tree("partition_fn", "partition.event", 10, named("partition_job_5"));
+    BOOST_TEST_REQUIRE(at_013.write(std::span<eventscope::record>(fifth)).ok);
+    BOOST_TEST(at_013.stats().rows_copied_direct == 12u);
+    BOOST_TEST(at_013.stats().rows_copied_into_partitions == 2u);  // the invocation and the event
+    BOOST_TEST(counted("partition_job_5") == 10);
+    BOOST_TEST(rollup_differences(own.url()).empty());
+
+    // Without copy_partition() either (before 013): a new sink names the tables.
+    db.query("DROP FUNCTION " + schema + ".copy_partition(text, uuid, uuid)");
+    eventscope::postgres_sink older(pg_config(own.url()));
+    auto sixth = one_tree("partition_fn", "partition.event", 10, named("partition_job_6"));
+    BOOST_TEST_REQUIRE(older.write(std::span<eventscope::record>(sixth)).ok);
     BOOST_TEST(older.stats().rows_copied_direct == 12u);
     BOOST_TEST(older.stats().rows_copied_into_partitions == 0u);
-    BOOST_TEST(counted("partition_job_4") == 10);
+    BOOST_TEST(counted("partition_job_6") == 10);
+    BOOST_TEST(rollup_differences(own.url()).empty());
+}
+
+// A job partition that starts counting its own rows again under a sink that remembers it as writer-counted (014's
+// down migration while the sink runs): begin_counted_inserts() refuses (55000), the transaction is redone naming
+// the table, whose trigger counts the rows, nothing is dead-lettered, and the next write looks the partition up
+// again and lets its own trigger count.
+BOOST_AUTO_TEST_CASE(a_job_partition_that_counts_again_is_handled) {
+    database own(shared_db::instance().url(), "recount");
+    reader db(own.url());
+    const auto schema = db.connection().quote_name(schema_name);
+    auto counted = [&](const std::string& job_name) {
+        return db.count("SELECT coalesce(sum(completed), 0) FROM " + db.table("job_rollup") + " WHERE job_name = $1", job_name);
+    };
+    auto named = [](std::string name) { return [name](int, eventscope::job_record& job) { job.job_name = name; }; };
+    eventscope::postgres_sink sink(pg_config(own.url()));
+    auto first = one_tree("recount_fn", "recount.event", 20, named("recount_job_1"));
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(first)).ok);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 22u);
+    auto r = db.query("SELECT DISTINCT tableoid::regclass::text FROM " + db.table("job_executions") + " WHERE job_name = 'recount_job_1'");
+    const std::string partition = r[0][0].c_str();
+    db.query("DROP TRIGGER job_executions_rollup_insert ON " + partition);
+    db.query("CREATE TRIGGER job_executions_rollup_insert AFTER INSERT ON " + partition + " REFERENCING NEW TABLE AS new_rows " +
+             "FOR EACH STATEMENT EXECUTE FUNCTION " + schema + ".rollup_job_executions_insert()");
+
+    // Job rows only (a chunk of a busy sink): the refused statement is the transaction's first naming a partition.
+    auto second = one_tree("recount_fn", "recount.event", 30, named("recount_job_2"));
+    std::erase_if(second, [](const eventscope::record& rec) { return !std::holds_alternative<eventscope::job_record>(rec); });
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(second)).ok);
+    BOOST_TEST(sink.stats().partition_retries == 1u);
+    BOOST_TEST(sink.stats().rows_rejected == 0u);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 22u);  // the redo named the table
+    BOOST_TEST(counted("recount_job_2") == 30);
+
+    auto third = one_tree("recount_fn", "recount.event", 10, named("recount_job_3"));
+    BOOST_TEST_REQUIRE(sink.write(std::span<eventscope::record>(third)).ok);
+    BOOST_TEST(sink.stats().partition_retries == 1u);
+    BOOST_TEST(sink.stats().rows_copied_into_partitions == 34u);  // into the partition again, its trigger counting
+    BOOST_TEST(counted("recount_job_1") == 20);
+    BOOST_TEST(counted("recount_job_3") == 10);
     BOOST_TEST(rollup_differences(own.url()).empty());
 }
 
@@ -330,6 +395,32 @@ BOOST_AUTO_TEST_CASE(cpp_and_sql_status_ranks_agree) {
     }
     auto r = db.query("SELECT " + db.connection().quote_name(schema_name) + ".status_rank('some_future_status')");
     BOOST_TEST(r[0][0].as<int>() == eventscope::columns::status_rank("some_future_status"));
+}
+
+// The sink's job sums (job_rollup_deltas.hpp, migration 014) put each duration in the bucket duration_bucket()
+// gives it: every value up to 5,000 ms and both sides of every bucket edge up to int4's largest value.
+BOOST_AUTO_TEST_CASE(cpp_and_sql_duration_buckets_agree) {
+    reader db(shared_db::instance().url());
+    std::vector<std::int64_t> values{-5, 0, std::numeric_limits<std::int32_t>::max()};
+    for (std::int64_t v = 1; v <= 5000; ++v) values.push_back(v);
+    for (int b = 0; b < 128; ++b)
+        for (int d = -2; d <= 2; ++d) {
+            auto v = static_cast<std::int64_t>(std::floor(std::pow(2.0, b / 4.0))) + d;
+            if (v > 0 && v <= std::numeric_limits<std::int32_t>::max()) values.push_back(v);
+        }
+    std::string list = "{";
+    for (auto v : values) list += (list.size() > 1 ? "," : "") + std::to_string(v);
+    list += "}";
+    auto r = db.query("SELECT v, " + db.connection().quote_name(schema_name) + ".duration_bucket(v) FROM unnest($1::integer[]) v", list);
+    BOOST_TEST_REQUIRE(r.size() == values.size());
+    std::size_t differing = 0;
+    for (const auto& row : r)
+        if (eventscope::pg::duration_bucket(row[0].as<std::int64_t>()) != row[1].as<int>()) {
+            ++differing;
+            BOOST_TEST_MESSAGE("duration " << row[0].c_str() << ": SQL bucket " << row[1].c_str() << ", C++ "
+                                            << eventscope::pg::duration_bucket(row[0].as<std::int64_t>()));
+        }
+    BOOST_TEST(differing == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

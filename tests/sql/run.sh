@@ -446,9 +446,9 @@ st0=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 up1=$("$sql/migrate.sh" --db-url "$mdb" up 2>&1); up1_rc=$?
 st1=$("$sql/migrate.sh" --db-url "$mdb" status 2>&1)
 if grep -q '^  pending  001_initial$' <<<"$st0" && grep -q '^  pending  002_scale$' <<<"$st0" \
-   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  013_partition_copy$' <<<"$st0" && grep -q 'current version: none (0 applied, 13 pending)' <<<"$st0" \
+   && grep -q '^  pending  003_detection$' <<<"$st0" && grep -q '^  pending  014_sink_job_rollups$' <<<"$st0" && grep -q 'current version: none (0 applied, 14 pending)' <<<"$st0" \
    && grep -qE '^  applied  001_initial  [0-9]{4}-' <<<"$st1" && grep -qE '^  applied  002_scale  [0-9]{4}-' <<<"$st1" \
-   && grep -qE '^  applied  013_partition_copy  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 013 (13 applied, 0 pending)' <<<"$st1" \
+   && grep -qE '^  applied  014_sink_job_rollups  [0-9]{4}-' <<<"$st1" && grep -q 'current version: 014 (14 applied, 0 pending)' <<<"$st1" \
    && [ $up1_rc -eq 0 ] && grep -q 'migrate: up 001_initial done' <<<"$up1" && grep -q 'migrate: up 002_scale done' <<<"$up1"; then
   ok "migrate.sh up and status output (pending -> applied, current version)"
 else not_ok "migrate.sh up and status output (pending -> applied, current version)" "$st0" "$up1" "$st1"; fi
@@ -458,11 +458,11 @@ dump "$mdb" > "$work/up1.sql"; dump "$db" "$S" > "$work/schema.sql.dump"
 if diff "$work/up1.sql" "$work/schema.sql.dump" >"$work/d"; then ok "pg_dump -s: schema.sql == all up migrations"
 else not_ok "pg_dump -s: schema.sql == all up migrations" "$(head -30 "$work/d")"; fi
 
-down=$("$sql/migrate.sh" --db-url "$mdb" down 13 2>&1)
+down=$("$sql/migrate.sh" --db-url "$mdb" down 14 2>&1)
 left=$(q "$mdb" "SELECT count(*) FROM pg_class WHERE relnamespace = '$S'::regnamespace AND relname <> 'schema_migrations' AND relname <> 'schema_migrations_pkey'")
 "$sql/migrate.sh" --db-url "$mdb" up >/dev/null 2>&1
 dump "$mdb" > "$work/up2.sql"
-if [ "$left" = 0 ] && grep -q 'migrate: down 013_partition_copy done' <<<"$down" && grep -q 'migrate: down 012_histogram_functions done' <<<"$down" && grep -q 'migrate: down 011_slow_job_index done' <<<"$down" && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
+if [ "$left" = 0 ] && grep -q 'migrate: down 014_sink_job_rollups done' <<<"$down" && grep -q 'migrate: down 013_partition_copy done' <<<"$down" && grep -q 'migrate: down 012_histogram_functions done' <<<"$down" && grep -q 'migrate: down 011_slow_job_index done' <<<"$down" && grep -q 'migrate: down 010_failed_sorted_lists done' <<<"$down" && grep -q 'migrate: down 009_rollup_hours done' <<<"$down" && grep -q 'migrate: down 008_hour_quantile_cache done' <<<"$down" && grep -q 'migrate: down 007_quantile_reads done' <<<"$down" && grep -q 'migrate: down 006_window_reads done' <<<"$down" && grep -q 'migrate: down 005_read_plans done' <<<"$down" && grep -q 'migrate: down 004_child_names done' <<<"$down" && grep -q 'migrate: down 003_detection done' <<<"$down" && grep -q 'migrate: down 002_scale done' <<<"$down" \
    && grep -q 'migrate: down 001_initial done' <<<"$down" \
    && diff -q "$work/up1.sql" "$work/up2.sql" >/dev/null; then
   ok "migrate.sh up, down, up: down removes everything, the schema dumps before and after are identical"
@@ -500,7 +500,7 @@ SELECT (SELECT obs_alt.invocation_success_rate(i) FROM obs_alt.invocations i) ||
 purge=$(psql "$mdb" -X -q -At -v ON_ERROR_STOP=1 -c "INSERT INTO obs_alt2.invocations (created_at, source_function, status) VALUES (now() - interval '60 days', 'x', 'completed')" \
   -c "SET search_path TO public" -c "CALL obs_alt2.purge_observability_data(30)" -c "SELECT count(*) FROM obs_alt2.invocations" 2>&1)
 alt_st=$("$sql/migrate.sh" --db-url "$mdb" --schema obs_alt status 2>&1)
-if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 013' <<<"$alt_st"; then
+if [ "$alt" = $'\n\n50.00:1:1:0:1' ] && [ "$(tail -1 <<<"$purge")" = 1 ] && grep -q 'current version: 014' <<<"$alt_st"; then
   ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)"
 else not_ok "a non-default schema name works (schema.sql -v schema=, migrate.sh --schema; functions bound to their own schema)" "$alt_out" "$alt" "$purge" "$alt_st"; fi
 expect "011: without jobs in the last 7 days no range partition of job_executions has a slow-jobs index yet (the default partition has one, of every duration, and the index over every job is gone); the first create_partitions() after jobs arrive gives every range partition one" "$mdb" "
@@ -562,7 +562,7 @@ checks_up=$(q "$fdb" "SELECT (SELECT count(*) FROM $S.check_rollups()) || ' ' ||
   (SELECT default_rows || '/' || misplaced_rows FROM $S.partition_health() WHERE table_name = 'invocations') || ' ' ||
   (SELECT count(*) FROM $S.event_executions WHERE source_function IS NULL) || ' ' ||
   (SELECT count(*) FROM $S.invocations WHERE status <> 'running' AND child_names IS NULL)")
-fdown=$("$sql/migrate.sh" --db-url "$fdb" down 12 2>&1); fdown_rc=$?
+fdown=$("$sql/migrate.sh" --db-url "$fdb" down 13 2>&1); fdown_rc=$?
 after_down=$(q "$fdb" "$fingerprint"); fks=$(q "$fdb" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = '$S'::regnamespace")
 "$sql/migrate.sh" --db-url "$fdb" up >/dev/null 2>&1
 after_up2=$(q "$fdb" "$fingerprint"); checks_up2=$(q "$fdb" "SELECT count(*) FROM $S.check_rollups()")
@@ -638,19 +638,35 @@ SELECT misplaced_rows || ':' || (SELECT count(*) FROM invocations WHERE source_f
 $'1\nt\n0:1:invocations_p'"$(date -u -d '+10 days' +%Y%m%d)"
 # 013: a COPY naming a partition inserts in batches and fires the partition's own statement triggers, so every
 # partition carries the table's INSERT triggers (the ones just created above too) and such rows count once.
-expect "013: every partition of the tables with rollups has their statement-level INSERT triggers (partitions create_partitions() made since too)" "$pdb" "
+# 014: the range partitions of job_executions have refuse_uncounted_insert() under the rollup trigger's name (the sink
+# adds their counts itself); the default partition counts like the others.
+expect "013, 014: every partition of the tables with rollups has their statement-level INSERT triggers (partitions create_partitions() made since too); the range partitions of job_executions have refuse_uncounted_insert() in place of the rollup trigger, without a transition table" "$pdb" "
+SET search_path TO $S;
 SELECT count(*) || ':' || (SELECT count(*) > 10 FROM pg_trigger WHERE tgname = 'job_executions_rollup_insert')
-FROM pg_inherits h JOIN pg_trigger t ON t.tgrelid = h.inhparent AND NOT t.tgisinternal AND t.tgtype & 1 = 0 AND t.tgtype & 4 <> 0
-WHERE NOT EXISTS (SELECT 1 FROM pg_trigger p WHERE p.tgrelid = h.inhrelid AND p.tgname = t.tgname AND p.tgfoid = t.tgfoid)" "0:true"
-expect "013: rows inserted by naming their partition are counted once (jobs, events, detections), like rows through the table and their UPDATEs" "$pdb" "
+FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+JOIN pg_trigger t ON t.tgrelid = h.inhparent AND NOT t.tgisinternal AND t.tgtype & 1 = 0 AND t.tgtype & 4 <> 0
+WHERE NOT EXISTS (SELECT 1 FROM pg_trigger p WHERE p.tgrelid = h.inhrelid AND p.tgname = t.tgname
+                    AND CASE WHEN h.inhparent = 'job_executions'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+                             THEN p.tgfoid = 'refuse_uncounted_insert'::regproc AND p.tgnewtable IS NULL
+                             ELSE p.tgfoid = t.tgfoid END)" "0:true"
+expect "013, 014: rows inserted by naming their partition are counted once (jobs by begin_counted_inserts() and add_job_rollups(), events, detections), like rows through the table and their UPDATEs" "$pdb" "
 SET search_path TO $S;
 DO \$\$
 DECLARE
   ids constant text := 'SELECT (substr(uuid7_lower(now())::text, 1, 24) || lpad(to_hex(%s + g), 12, ''0''))::uuid AS id, g FROM generate_series(1, %s) g';
 BEGIN
+  -- 014: a job partition takes rows named to it after begin_counted_inserts(); add_job_rollups() adds their sums
+  PERFORM begin_counted_inserts(partition::text::regclass)
+  FROM sink_copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now())) WHERE writer_counts;
   EXECUTE format('INSERT INTO %I (id, created_at, invocation_id, event_execution_id, job_name, status, duration_ms)
     SELECT id, now(), gen_random_uuid(), gen_random_uuid(), ''job-013'', CASE WHEN g %% 4 = 0 THEN ''failed'' ELSE ''completed'' END, g
-    FROM (' || format(ids, 0, 40) || ') x', (SELECT partition FROM copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now()))));
+    FROM (' || format(ids, 0, 40) || ') x', (SELECT partition FROM sink_copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now()))));
+  PERFORM add_job_rollups((
+    SELECT jsonb_agg(jsonb_build_object('job_name', 'job-013', 'hour_bucket', date_trunc('hour', now(), 'UTC'), 'jobs', n, 'completed', n - f,
+             'failed', f, 'duration_count', n, 'duration_sum', s, 'duration_min', lo, 'duration_max', hi, 'duration_buckets', b, 'bucket_counts', k))
+    FROM (SELECT sum(k) AS n, sum(f) AS f, sum(s) AS s, min(lo) AS lo, max(hi) AS hi, jsonb_agg(b) AS b, jsonb_agg(k) AS k
+          FROM (SELECT duration_bucket(g) AS b, count(*) AS k, count(*) FILTER (WHERE g % 4 = 0) AS f, sum(g) AS s, min(g) AS lo, max(g) AS hi
+                FROM generate_series(1, 40) g GROUP BY 1) per_bucket) sums));
   EXECUTE format('INSERT INTO %I (id, created_at, invocation_id, event_name, status, detected, detection_duration_ms, source_function)
     SELECT id, now(), gen_random_uuid(), ''ev-013'', ''completed'', g %% 2 = 0, g, ''fn-013'' FROM (' || format(ids, 0, 6) || ') x',
     (SELECT partition FROM copy_partition('event_executions', uuid7_lower(now()), uuid7_lower(now()))));
@@ -664,18 +680,26 @@ SELECT sum(jobs) || ':' || sum(completed) || ':' || sum(failed) || ':' ||
        (SELECT sum(checked) || '/' || sum(detected) FROM event_rollup WHERE source_function = 'fn-013') || ':' || (SELECT count(*) FROM check_rollups())
 FROM job_rollup WHERE job_name = 'job-013'" "50:40:10:6/3:0"
 today=$(date -u +%Y%m%d); in2days=$(date -u -d '+2 days' +%Y%m%d)
-expect "013: copy_partition() names the range partition holding both ids and having the triggers; none across two partitions, past every partition, or when a trigger is missing (until create_partitions() adds it back)" "$pdb" "
+expect "013, 014: sink_copy_partition() names the range partition holding both ids and having the triggers (for jobs refuse_uncounted_insert(): writer_counts); none across two partitions, past every partition, or when a trigger is missing (until create_partitions() adds it back); copy_partition() (a sink before 014) names no job partition" "$pdb" "
 SET search_path TO $S;
 DROP TRIGGER job_executions_rollup_insert ON job_executions_p$in2days;
 SELECT concat_ws(':',
-  (SELECT partition FROM copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now()))),
+  (SELECT partition || '/' || writer_counts FROM sink_copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now()))),
+  (SELECT partition || '/' || writer_counts FROM sink_copy_partition('event_executions', uuid7_lower(now()), uuid7_lower(now()))),
   (SELECT partition FROM copy_partition('job_logs', uuid7_lower(now()), uuid7_lower(now()))),
-  (SELECT count(*) FROM copy_partition('job_executions', uuid7_lower(now() - interval '1 day'), uuid7_lower(now()))),
-  (SELECT count(*) FROM copy_partition('job_executions', uuid7_lower(now() + interval '300 days'), uuid7_lower(now() + interval '300 days'))),
-  (SELECT count(*) FROM copy_partition('job_executions', uuid7_lower(now() + interval '2 days'), uuid7_lower(now() + interval '2 days'))));
+  (SELECT count(*) FROM copy_partition('job_executions', uuid7_lower(now()), uuid7_lower(now()))),
+  (SELECT count(*) FROM sink_copy_partition('job_executions', uuid7_lower(now() - interval '1 day'), uuid7_lower(now()))),
+  (SELECT count(*) FROM sink_copy_partition('job_executions', uuid7_lower(now() + interval '300 days'), uuid7_lower(now() + interval '300 days'))),
+  (SELECT count(*) FROM sink_copy_partition('job_executions', uuid7_lower(now() + interval '2 days'), uuid7_lower(now() + interval '2 days'))));
 SELECT create_partitions() >= 0;
-SELECT count(*) FROM copy_partition('job_executions', uuid7_lower(now() + interval '2 days'), uuid7_lower(now() + interval '2 days'))" \
-$'job_executions_p'"$today"$':job_logs_p'"$today"$':0:0:0\nt\n1'
+SELECT count(*) FROM sink_copy_partition('job_executions', uuid7_lower(now() + interval '2 days'), uuid7_lower(now() + interval '2 days')) WHERE writer_counts" \
+$'job_executions_p'"$today"$'/true:event_executions_p'"$today"$'/false:job_logs_p'"$today"$':0:0:0:0\nt\n1'
+expect_fail "014: an INSERT naming a range partition of job_executions without begin_counted_inserts() is refused (55000), so no rows miss the rollups unannounced" "$pdb" "
+SET search_path TO $S;
+INSERT INTO job_executions_p$today (id, created_at, invocation_id, event_execution_id, job_name, status)
+VALUES (uuid7_lower(now()), now(), gen_random_uuid(), gen_random_uuid(), 'job-014', 'completed')" "are not counted in the rollups"
+expect_fail "014: begin_counted_inserts() refuses a partition that counts its own rows (the default partition)" "$pdb" "
+SELECT $S.begin_counted_inserts('$S.job_executions_default')" "counts the rows inserted into it"
 expect "create_partitions() is idempotent and refuses nonsense" "$pdb" "SELECT $S.create_partitions(3)" "0"
 expect "default partitions are 7 UTC days, Monday to Sunday, a week and more ahead" "$db" "
 SELECT bool_and(extract(isodow FROM first_day) = 1 AND end_day - first_day = 7) || ':' || (SELECT min(days_ahead) >= 7 FROM $S.partition_health())

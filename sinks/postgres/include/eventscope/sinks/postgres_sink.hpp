@@ -46,6 +46,7 @@
 #include <eventscope/sinks/postgres/dead_letters.hpp>
 #include <eventscope/sinks/postgres/failure_log.hpp>
 #include <eventscope/sinks/postgres/failures.hpp>
+#include <eventscope/sinks/postgres/job_rollup_deltas.hpp>
 #include <eventscope/sinks/postgres/partition_targets.hpp>
 #include <eventscope/sinks/postgres/session.hpp>
 #include <eventscope/sinks/postgres/spool.hpp>
@@ -367,8 +368,10 @@ private:
             if (used_direct && a.kind == failure_kind::content && a.sqlstate == "23505") {
                 ++direct_retries_;
                 direct = false;
-            } else if (used_partition && (a.sqlstate == "42P01" || a.sqlstate == "23514")) {
-                // The partition is gone (dropped by hand) or holds other ids than remembered: name the table.
+            } else if (used_partition && (a.sqlstate == "42P01" || a.sqlstate == "23514" || a.sqlstate == "55000" ||
+                                          a.sqlstate == "42883")) {
+                // The partition is gone (dropped by hand), holds other ids than remembered, or counts its rows
+                // otherwise than remembered (55000, 42883: a migration under the running sink): name the table.
                 ++partition_retries_;
                 partition_targets_.forget();
                 partitions = false;
@@ -418,7 +421,7 @@ private:
             direct[i] = allow_direct && direct_eligible(rows[i]);
             ++(direct[i] ? copied[rows[i].table] : staged[rows[i].table]);
         }
-        std::array<std::string, columns::table_count> partition{};  // "" names the table
+        std::array<pg::partition_targets::target, columns::table_count> partition{};  // an empty name: the table
         for (std::size_t t = 0; t < columns::table_count && allow_partitions; ++t)
             if (copied[t]) partition[t] = partition_target(rows, t, [&](std::size_t i) { return direct[i] != 0; });
         std::size_t n_direct = 0, n_partition = 0;
@@ -428,10 +431,13 @@ private:
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    used_partition = used_partition || !partition[t].empty();
-                    copy_rows(tx, *conn_, partition[t].empty() ? sql_.target[t] : partition[t], sql_.columns[t], t, rows, direct, 1);
+                    // Set first: begin_copy's statement can be the one refused (55000) by a partition that changed.
+                    used_partition = used_partition || !partition[t].name.empty();
+                    auto into = begin_copy(tx, sql_, t, rows, [&](std::size_t i) { return rows[i].table == t && direct[i]; }, partition[t]);
+                    copy_rows(tx, *conn_, into.name.empty() ? sql_.target[t] : into.name, sql_.columns[t], t, rows, direct, 1);
+                    finish_copy(tx, sql_, into);
                     n_direct += copied[t];
-                    if (!partition[t].empty()) n_partition += copied[t];
+                    if (!into.name.empty()) n_partition += copied[t];
                 }
                 if (staged[t]) {
                     copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
@@ -474,7 +480,7 @@ private:
     // then locked the table, they would be taken in the order opposite to a DROP of a partition (the table
     // first), and could deadlock with retention.
     template <class Selected>
-    std::string partition_target(std::span<const staged_row> rows, std::size_t t, Selected selected) {
+    pg::partition_targets::target partition_target(std::span<const staged_row> rows, std::size_t t, Selected selected) {
         if (!options_.copy_into_partitions || !conn_) return {};
         auto ids = id_range(rows, t, selected);
         if (!ids) return {};
@@ -509,6 +515,29 @@ private:
         std::size_t n = 0;
         for (const auto& s : open_ids_) n += s.size();
         return n;
+    }
+
+    // What the COPY of the rows `selected` picks (all of table `t`) names: `target`'s partition, or the table (an
+    // empty name). For a partition that leaves the counting to its writer (migration 014) the sink declares it
+    // with begin_counted_inserts() before the COPY and adds the rows' sums after it (finish_copy), in the same
+    // transaction; rows it cannot sum (row JSON from the spool, a table other than job_executions) go through the
+    // table, whose trigger counts them.
+    struct copy_target {
+        std::string name;
+        std::optional<nlohmann::json> sums;  // add_job_rollups() after the COPY
+    };
+    template <class Selected>
+    static copy_target begin_copy(pqxx::work& tx, const pg::statements& sql, std::size_t t, std::span<const staged_row> rows,
+                                  Selected selected, const pg::partition_targets::target& target) {
+        if (target.name.empty() || !target.writer_counts) return {target.name, std::nullopt};
+        if (columns::table_names[t] != "job_executions") return {};
+        auto sums = pg::job_rollup_deltas(rows, selected);
+        if (!sums) return {};
+        tx.exec_params(sql.begin_counted_inserts, target.name);
+        return {target.name, std::move(sums)};
+    }
+    static void finish_copy(pqxx::work& tx, const pg::statements& sql, const copy_target& c) {
+        if (c.sums) tx.exec_params(sql.add_job_rollups, c.sums->dump());
     }
 
     // One COPY into `target` of the rows of table `t` whose direct flag is `which`, one PQputCopyData per MiB:
@@ -568,7 +597,7 @@ private:
     // One attempt: `rows` (all of table `t`, new and final) COPYed into their table in one transaction on the
     // helper connection. Touches only helper_* members and atomic counters. Any failure but an SQL error (a
     // content error or a conflict: the session is fine) drops the connection.
-    bool helper_copy(std::span<staged_row> rows, std::size_t t, const std::string& partition) {
+    bool helper_copy(std::span<staged_row> rows, std::size_t t, const pg::partition_targets::target& partition) {
         if (interrupted_.load()) return false;
         try {
             if (!helper_conn_ || !helper_conn_->is_open()) {
@@ -579,13 +608,15 @@ private:
                 helper_socket_ = helper_conn_->sock();
             }
             pqxx::work tx(*helper_conn_);
-            copy_rows(tx, *helper_conn_, partition.empty() ? helper_sql_.target[t] : partition, helper_sql_.columns[t], t, rows,
+            auto into = begin_copy(tx, helper_sql_, t, rows, [](std::size_t) { return true; }, partition);
+            copy_rows(tx, *helper_conn_, into.name.empty() ? helper_sql_.target[t] : into.name, helper_sql_.columns[t], t, rows,
                       std::vector<char>(rows.size(), 1), 1);
+            finish_copy(tx, helper_sql_, into);
             tx.commit();
             ++transactions_;
             rows_written_ += rows.size();
             rows_direct_ += rows.size();
-            if (!partition.empty()) rows_into_partitions_ += rows.size();
+            if (!into.name.empty()) rows_into_partitions_ += rows.size();
             return true;
         } catch (const pqxx::sql_error&) {
         } catch (...) {
@@ -619,8 +650,10 @@ private:
             {
                 pqxx::work tx(*c);
                 for (const auto& stmt : sql_.create_stage) tx.exec(stmt);
-                auto has = tx.exec_params("SELECT to_regprocedure($1) IS NOT NULL", c->quote_name(schema_) + ".copy_partition(text,uuid,uuid)");
-                partition_targets_.reset(c->quote_name(schema_), has[0][0].as<bool>());
+                auto quoted = c->quote_name(schema_);
+                auto has = tx.exec_params("SELECT to_regprocedure($1) IS NOT NULL, to_regprocedure($2) IS NOT NULL",
+                                          quoted + ".sink_copy_partition(text,uuid,uuid)", quoted + ".copy_partition(text,uuid,uuid)");
+                partition_targets_.reset(quoted, has[0][0].as<bool>() ? "sink_copy_partition" : has[0][1].as<bool>() ? "copy_partition" : "");
                 tx.commit();
             }
             backend_pid_ = c->backendpid();

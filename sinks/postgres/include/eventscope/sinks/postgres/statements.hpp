@@ -26,6 +26,8 @@ struct statements {
     std::array<std::string, columns::table_count> upsert;        // staging -> table
     std::array<std::vector<std::string>, columns::table_count> columns;
     std::string create_partitions;
+    std::string begin_counted_inserts;  // $1 a partition the COPY then names (migration 014)
+    std::string add_job_rollups;        // $1 the sums of the job rows just COPYed (job_rollup_deltas.hpp)
 };
 
 // Upserts: a row replaces the stored one only if the stored one is not final and the new one is at least as far
@@ -66,6 +68,8 @@ inline statements build_statements(const std::string& quoted_schema) {
         st.upsert[t] = std::move(sql);
     }
     st.create_partitions = "SELECT " + quoted_schema + ".create_partitions()";
+    st.begin_counted_inserts = "SELECT " + quoted_schema + ".begin_counted_inserts($1::regclass)";
+    st.add_job_rollups = "SELECT " + quoted_schema + ".add_job_rollups($1::jsonb)";
     return st;
 }
 

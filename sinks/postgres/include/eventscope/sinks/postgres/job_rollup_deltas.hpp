@@ -1,5 +1,5 @@
 // The job_rollup sums of the job rows the sink COPYs into a partition that leaves the counting to its writer
-// (migration 014: add_job_rollups()). Without a rollup trigger on the partition, PostgreSQL copies no row into a
+// (migration 014: begin_counted_inserts() before the COPY, add_job_rollups() with these sums after it). Without a rollup trigger on the partition, PostgreSQL copies no row into a
 // transition table and aggregates nothing; the sink already holds the rows and sends one sum per job name and
 // hour instead. The values are read through the column table (row_columns.hpp), exactly as the COPY encodes them,
 // and summed by the rules of the rollup trigger (sql/migrations/002_scale.up.sql rollup_sql(), job part): every
@@ -16,7 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 

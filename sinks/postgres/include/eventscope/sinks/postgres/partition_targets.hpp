@@ -1,10 +1,10 @@
 // Which partition a direct COPY names (sql: copy_partition(), migration 013; sink_copy_partition(), 014). A COPY
 // naming a partitioned table whose statement triggers have transition tables (the rollups) makes PostgreSQL insert
 // its rows one at a time; a COPY naming the partition inserts them in batches, and the partition's own triggers
-// (013) count them, or, for the job partitions of 014, the sink adds their counts itself first (`writer_counts`:
-// add_job_rollups()). The range of the last partition found is remembered per table, so a look-up is one query a
-// week per table, not one per write. Rows outside every partition, ids that are not UUIDs, and databases before
-// 013 name the table, as before.
+// (013) count them, or, for the job partitions of 014 (`writer_counts`), the sink declares the COPY with
+// begin_counted_inserts() and adds the rows' counts after it with add_job_rollups(). The range of the last partition
+// found is remembered per table, so a look-up is one query a week per table, not one per write. Rows outside every
+// partition, ids that are not UUIDs, and databases before 013 name the table, as before.
 #pragma once
 
 #include <array>
@@ -23,7 +23,7 @@ class partition_targets {
 public:
     struct target {
         std::string name;            // "schema"."partition"
-        bool writer_counts = false;  // COPY only after add_job_rollups() for it, in the same transaction
+        bool writer_counts = false;  // the COPY needs begin_counted_inserts() and add_job_rollups() in its transaction
     };
 
     // `quoted_schema` as spliced into SQL; `function`: the look-up the database has, "sink_copy_partition" (014),

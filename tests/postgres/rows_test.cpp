@@ -3,6 +3,7 @@
 // encoders derived from the column tables.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -321,6 +322,53 @@ BOOST_AUTO_TEST_CASE(new_final_rows_are_copied_directly_and_duplicates_fall_back
     BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE id = $1", job4) == 1);
     BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1", corr) == 4);
     std::filesystem::remove_all(dl_dir);
+}
+
+// Past max_tracked_open_ids a running row is not remembered: its completion is first tried as a direct COPY,
+// meets the stored row (23505) and is redone through the upsert, said once in the log. Completions free their
+// places, so later running rows are remembered again.
+BOOST_AUTO_TEST_CASE(running_rows_past_the_tracking_bound_complete_through_the_upsert_retry) {
+    const std::string url = shared_db::instance().url();
+    eventscope::postgres_sink_options o;
+    o.max_tracked_open_ids = 2;
+    std::vector<std::string> lines;
+    o.log = [&](const std::string& line) { lines.push_back(line); };
+    eventscope::postgres_sink sink(pg_config(url), o);
+    reader db(url);
+    const std::string corr = "open-ids." + new_id();
+    auto inv = new_id(), ev = new_id();
+    BOOST_TEST_REQUIRE(sink.write_rows({inv_row(inv, corr), ev_row(ev, inv, corr)}).ok);
+    std::vector<std::string> jobs{new_id(), new_id(), new_id()};
+    std::vector<json> running, completed;
+    for (const auto& j : jobs) {
+        running.push_back(job_row(j, inv, ev, corr, "running"));
+        completed.push_back(job_row(j, inv, ev, corr, "completed"));
+    }
+    BOOST_TEST_REQUIRE(sink.write_rows(running).ok);
+    auto said = [&] {
+        return std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("more than 2 rows are running at once") != std::string::npos; });
+    };
+    BOOST_TEST(said() == 1);
+    auto before = sink.stats();
+    BOOST_TEST_REQUIRE(sink.write_rows(completed).ok);
+    BOOST_TEST(sink.stats().direct_retries - before.direct_retries == 1u);
+    BOOST_TEST(sink.stats().rows_rejected == 0u);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 3);
+
+    // Both places are free again: two more running rows are remembered and complete without a retry.
+    std::vector<json> later_running, later_completed;
+    for (int i = 0; i < 2; ++i) {
+        auto j = new_id();
+        later_running.push_back(job_row(j, inv, ev, corr, "running"));
+        later_completed.push_back(job_row(j, inv, ev, corr, "completed"));
+    }
+    BOOST_TEST_REQUIRE(sink.write_rows(later_running).ok);
+    auto again = sink.stats();
+    BOOST_TEST_REQUIRE(sink.write_rows(later_completed).ok);
+    BOOST_TEST(sink.stats().direct_retries == again.direct_retries);
+    BOOST_TEST(sink.stats().rows_copied_direct == again.rows_copied_direct);
+    BOOST_TEST(db.count("SELECT count(*) FROM " + db.table("job_executions") + " WHERE correlation_id = $1 AND status = 'completed'", corr) == 5);
+    BOOST_TEST(said() == 1);
 }
 
 // Without the foreign key of 001, a link is written as it comes, whether or not its job row exists yet (it may

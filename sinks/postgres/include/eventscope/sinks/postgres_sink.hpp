@@ -3,7 +3,10 @@
 // describes the write path, failures, the spool and the options; the pieces live in eventscope/sinks/postgres/:
 //   copy_text.hpp     COPY text from records and from row JSON (derived from eventscope/row_columns.hpp)
 //   copy_binary.hpp   COPY binary from records (the live path);  session.hpp  the connection, the binary COPY
-//   staged_rows.hpp   rows on their way, coalescing;  partition_targets.hpp  the partition a direct COPY names
+//   copy_rows.hpp     one COPY of a write's rows, binary or text;  staged_rows.hpp  rows on their way, coalescing
+//   direct_copy.hpp   new final rows into their table or partition;  partition_targets.hpp  which partition
+//   job_rollup_deltas.hpp  the rollup sums of the job rows the sink counts itself (migration 014)
+//   open_ids.hpp      ids written unfinished (their completion is an upsert)
 //   statements.hpp    the SQL of a connection (upserts and their status-rank guard)
 //   failures.hpp      failure classification;  conninfo.hpp  the connection string
 //   spool.hpp         the outage spool;  dead_letters.hpp  rejected rows;  failure_log.hpp  throttled log lines
@@ -11,8 +14,9 @@
 //   using opts = eventscope::options<eventscope::postgres_sink>;
 //   eventscope::observer<opts> obs(cfg, {}, cfg, eventscope::postgres_sink_options{.spool_directory = "/var/spool/es"});
 //
-// Rollups (sql/migrations/002_scale.up.sql) are kept by the database's statement triggers, in the same
-// transaction; the sink's part in their exactness is that it never rewrites a final row (statements.hpp).
+// Rollups (sql/migrations/002_scale.up.sql) are kept in the same transaction as the rows: by the database's
+// statement triggers, and for the job rows the sink COPYs into a partition by the sink itself (direct_copy.hpp).
+// The sink's other part in their exactness is that it never rewrites a final row (statements.hpp).
 #pragma once
 
 #include <algorithm>
@@ -26,7 +30,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -34,7 +37,6 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <pqxx/tablewriter>
 
 #include <eventscope/config.hpp>
 #include <eventscope/records.hpp>
@@ -43,10 +45,11 @@
 #include <eventscope/sinks/postgres/conninfo.hpp>
 #include <eventscope/sinks/postgres/copy_binary.hpp>
 #include <eventscope/sinks/postgres/copy_text.hpp>
+#include <eventscope/sinks/postgres/direct_copy.hpp>
 #include <eventscope/sinks/postgres/dead_letters.hpp>
 #include <eventscope/sinks/postgres/failure_log.hpp>
 #include <eventscope/sinks/postgres/failures.hpp>
-#include <eventscope/sinks/postgres/job_rollup_deltas.hpp>
+#include <eventscope/sinks/postgres/open_ids.hpp>
 #include <eventscope/sinks/postgres/partition_targets.hpp>
 #include <eventscope/sinks/postgres/session.hpp>
 #include <eventscope/sinks/postgres/spool.hpp>
@@ -116,7 +119,8 @@ public:
           log_(options_.log),
           spool_(options_.spool_directory, options_.spool_max_bytes, options_.spool_file_bytes, options_.spool_sync,
                  options_.spool_sync_interval),
-          dead_letters_(options_.dead_letter_path) {
+          dead_letters_(options_.dead_letter_path),
+          open_ids_(options_.max_tracked_open_ids) {
         if (options_.max_rows_per_transaction == 0) options_.max_rows_per_transaction = 1;
         spool_bytes_ = spool_.bytes();
         if (auto problem = spool_.problem(); !problem.empty()) {
@@ -403,11 +407,7 @@ private:
 
     // Whether `r` may be COPYed straight into its table: final, with an id this sink has not written as
     // running/detecting/handling (open_ids_: their completion must be an upsert).
-    bool direct_eligible(const staged_row& r) const {
-        if (!r.is_final() || r.id.empty()) return false;
-        const auto& open = open_ids_[r.table];
-        return open.empty() || !open.count(r.id);
-    }
+    bool direct_eligible(const staged_row& r) const { return r.is_final() && !r.id.empty() && !open_ids_.contains(r); }
 
     attempt try_transaction(std::span<staged_row> rows, bool allow_direct, bool allow_partitions, bool& used_direct,
                             bool& used_partition) {
@@ -431,16 +431,17 @@ private:
             for (std::size_t t = 0; t < columns::table_count; ++t) {
                 if (copied[t]) {
                     used_direct = true;
-                    // Set first: begin_copy's statement can be the one refused (55000) by a partition that changed.
+                    // Set first: its first statement can be the one refused (55000) by a partition that changed.
                     used_partition = used_partition || !partition[t].name.empty();
-                    auto into = begin_copy(tx, sql_, t, rows, [&](std::size_t i) { return rows[i].table == t && direct[i]; }, partition[t]);
-                    copy_rows(tx, *conn_, into.name.empty() ? sql_.target[t] : into.name, sql_.columns[t], t, rows, direct, 1);
-                    finish_copy(tx, sql_, into);
+                    auto copy = pg::direct_copy(tx, *conn_, sql_, t, rows, [&](std::size_t i) { return rows[i].table == t && direct[i]; },
+                                                partition[t], options_.binary_copy);
+                    rows_binary_ += copy.binary_rows;
                     n_direct += copied[t];
-                    if (!into.name.empty()) n_partition += copied[t];
+                    if (copy.into_partition) n_partition += copied[t];
                 }
                 if (staged[t]) {
-                    copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], t, rows, direct, 0);
+                    rows_binary_ += pg::copy_rows(tx, *conn_, sql_.stage[t], sql_.columns[t], rows,
+                                                  [&](std::size_t i) { return rows[i].table == t && !direct[i]; }, options_.binary_copy);
                     tx.exec(sql_.upsert[t]);
                 }
             }
@@ -456,22 +457,6 @@ private:
         return {};
     }
 
-    // The smallest and largest id of the rows of table `t` that `selected(i)` picks, in PostgreSQL's uuid order;
-    // nullopt when one of them has no UUID id (such rows go through the table).
-    template <class Selected>
-    static std::optional<std::pair<uuid, uuid>> id_range(std::span<const staged_row> rows, std::size_t t, Selected selected) {
-        std::optional<std::pair<uuid, uuid>> range;
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (rows[i].table != t || !selected(i)) continue;
-            auto id = uuid::parse(rows[i].id);
-            if (!id) return std::nullopt;
-            if (!range) range.emplace(*id, *id);
-            range->first = std::min(range->first, *id);
-            range->second = std::max(range->second, *id);
-        }
-        return range;
-    }
-
     // The partition the rows of table `t` that `selected(i)` picks go to; "" names the table, also when the
     // look-up fails (the write that follows meets a broken connection itself). A remembered partition costs no
     // query. Otherwise it is looked up on the first connection (partition_targets belongs to this thread; the
@@ -482,7 +467,7 @@ private:
     template <class Selected>
     pg::partition_targets::target partition_target(std::span<const staged_row> rows, std::size_t t, Selected selected) {
         if (!options_.copy_into_partitions || !conn_) return {};
-        auto ids = id_range(rows, t, selected);
+        auto ids = pg::id_range(rows, t, selected);
         if (!ids) return {};
         if (const auto* known = partition_targets_.find(t, ids->first, ids->second)) return *known;
         try {
@@ -493,103 +478,11 @@ private:
         }
     }
 
-    // After a commit: ids written as running/detecting/handling are remembered, final ones forgotten. Bounded:
-    // past max_tracked_open_ids an id is not remembered, and its completion's direct COPY meets 23505 and is
-    // redone through the upsert path (slower, same rows).
+    // After a commit (open_ids.hpp).
     void track_open_ids(std::span<const staged_row> rows) {
-        for (const auto& r : rows) {
-            if (r.id.empty() || columns::table_names[r.table] == "job_logs") continue;
-            auto& open = open_ids_[r.table];
-            if (!r.is_final()) {
-                if (open_ids_count() < options_.max_tracked_open_ids) open.insert(r.id);
-                else
-                    log_.once("open-ids", "postgres_sink: more than " + std::to_string(options_.max_tracked_open_ids) +
-                                              " rows are running at once; completions beyond that are written through the slower upsert retry");
-            } else if (!open.empty()) {
-                open.erase(r.id);
-            }
-        }
-    }
-
-    std::size_t open_ids_count() const {
-        std::size_t n = 0;
-        for (const auto& s : open_ids_) n += s.size();
-        return n;
-    }
-
-    // What the COPY of the rows `selected` picks (all of table `t`) names: `target`'s partition, or the table (an
-    // empty name). For a partition that leaves the counting to its writer (migration 014) the sink declares it
-    // with begin_counted_inserts() before the COPY and adds the rows' sums after it (finish_copy), in the same
-    // transaction; rows it cannot sum (row JSON from the spool, a table other than job_executions) go through the
-    // table, whose trigger counts them.
-    struct copy_target {
-        std::string name;
-        std::optional<nlohmann::json> sums;  // add_job_rollups() after the COPY
-    };
-    template <class Selected>
-    static copy_target begin_copy(pqxx::work& tx, const pg::statements& sql, std::size_t t, std::span<const staged_row> rows,
-                                  Selected selected, const pg::partition_targets::target& target) {
-        if (target.name.empty() || !target.writer_counts) return {target.name, std::nullopt};
-        if (columns::table_names[t] != "job_executions") return {};
-        auto sums = pg::job_rollup_deltas(rows, selected);
-        if (!sums) return {};
-        tx.exec_params(sql.begin_counted_inserts, target.name);
-        return {target.name, std::move(sums)};
-    }
-    static void finish_copy(pqxx::work& tx, const pg::statements& sql, const copy_target& c) {
-        if (c.sums) tx.exec_params(sql.add_job_rollups, c.sums->dump());
-    }
-
-    // One COPY into `target` of the rows of table `t` whose direct flag is `which`, one PQputCopyData per MiB:
-    // binary when every one of them comes from a record (copy_binary.hpp), text otherwise (row JSON: spool
-    // replays, write_rows; text lines go through tablewriter::write_raw_line, as 6.4's stream_to would build a
-    // std::string per field).
-    void copy_rows(pqxx::work& tx, pg::connection& c, const std::string& target, const std::vector<std::string>& cols,
-                   std::size_t t, std::span<staged_row> rows, const std::vector<char>& direct, char which) {
-        auto selected = [&](std::size_t i) { return rows[i].table == t && direct[i] == which; };
-        std::string buffer;
-        // Appends every selected row with `append`, handing the buffer to `send` at each MiB (the caller sends the rest).
-        auto encode = [&](auto&& append, auto&& send) {
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                if (!selected(i)) continue;
-                append(rows[i]);
-                if (buffer.size() >= (1u << 20)) send();
-            }
-        };
-        bool from_records = options_.binary_copy;
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < rows.size() && from_records; ++i) {
-            if (!selected(i)) continue;
-            ++n;
-            from_records = rows[i].rec && rows[i].row.is_null();
-        }
-        if (from_records) {
-            pg::binary_copy_in copy(c, target, cols);
-            auto send = [&] {
-                copy.write(buffer);
-                buffer.clear();
-            };
-            pg::append_copy_binary_header(buffer);
-            encode([&](const staged_row& r) { pg::append_copy_binary_row(buffer, *r.rec); }, send);
-            pg::append_copy_binary_trailer(buffer);
-            send();
-            copy.complete();
-            rows_binary_ += n;
-            return;
-        }
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-        pqxx::tablewriter writer(tx, target, cols.begin(), cols.end());
-#pragma GCC diagnostic pop
-        auto send = [&] {
-            if (buffer.empty()) return;
-            buffer.pop_back();  // write_raw_line adds the final newline
-            writer.write_raw_line(buffer);
-            buffer.clear();
-        };
-        encode([&](const staged_row& r) { pg::append_copy_line(buffer, r); }, send);
-        send();
-        writer.complete();
+        if (!open_ids_.track(rows))
+            log_.once("open-ids", "postgres_sink: more than " + std::to_string(options_.max_tracked_open_ids) +
+                                      " rows are running at once; completions beyond that are written through the slower upsert retry");
     }
 
     // ---- the helper connection (parallel halves; runs on a std::async thread, one at a time) ---------------
@@ -608,15 +501,14 @@ private:
                 helper_socket_ = helper_conn_->sock();
             }
             pqxx::work tx(*helper_conn_);
-            auto into = begin_copy(tx, helper_sql_, t, rows, [](std::size_t) { return true; }, partition);
-            copy_rows(tx, *helper_conn_, into.name.empty() ? helper_sql_.target[t] : into.name, helper_sql_.columns[t], t, rows,
-                      std::vector<char>(rows.size(), 1), 1);
-            finish_copy(tx, helper_sql_, into);
+            auto copy = pg::direct_copy(tx, *helper_conn_, helper_sql_, t, rows, [](std::size_t) { return true; }, partition,
+                                        options_.binary_copy);
+            rows_binary_ += copy.binary_rows;  // per attempt, as on the first connection
             tx.commit();
             ++transactions_;
             rows_written_ += rows.size();
             rows_direct_ += rows.size();
-            if (!into.name.empty()) rows_into_partitions_ += rows.size();
+            if (copy.into_partition) rows_into_partitions_ += rows.size();
             return true;
         } catch (const pqxx::sql_error&) {
         } catch (...) {
@@ -784,6 +676,7 @@ private:
     pg::failure_log log_;
     pg::spool spool_;
     pg::dead_letters dead_letters_;
+    pg::open_ids open_ids_;
 
     std::unique_ptr<pg::connection> conn_;
     std::unique_ptr<pg::connection> helper_conn_;  // second connection for parallel halves (helper_copy)
@@ -795,7 +688,6 @@ private:
     std::atomic<bool> interrupted_{false};
     pg::statements sql_;
     pg::partition_targets partition_targets_;  // the pipeline thread's (the helper gets its target as a string)
-    std::array<std::unordered_set<std::string>, columns::table_count> open_ids_;  // written unfinished, not final yet
     std::chrono::steady_clock::time_point next_partition_check_{};
     std::chrono::steady_clock::time_point next_idle_replay_{};  // idle(): after a failed replay
     std::chrono::milliseconds idle_backoff_{};

@@ -7,17 +7,37 @@
 // partition, ids that are not UUIDs, and databases before 013 name the table, as before.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 
 #include <pqxx/pqxx>
 
 #include <eventscope/row_columns.hpp>
+#include <eventscope/sinks/postgres/staged_rows.hpp>
 #include <eventscope/uuid.hpp>
 
 namespace eventscope::pg {
+
+// The smallest and largest id of the rows of table `t` that `selected(i)` picks, in PostgreSQL's uuid order (what
+// partition_targets takes); nullopt when one of them has no UUID id (such rows go through the table).
+template <class Selected>
+std::optional<std::pair<uuid, uuid>> id_range(std::span<const staged_row> rows, std::size_t t, Selected selected) {
+    std::optional<std::pair<uuid, uuid>> range;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].table != t || !selected(i)) continue;
+        auto id = uuid::parse(rows[i].id);
+        if (!id) return std::nullopt;
+        if (!range) range.emplace(*id, *id);
+        range->first = std::min(range->first, *id);
+        range->second = std::max(range->second, *id);
+    }
+    return range;
+}
 
 class partition_targets {
 public:

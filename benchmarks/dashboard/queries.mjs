@@ -9,10 +9,26 @@
 import { performance } from 'node:perf_hooks';
 import { loadQueries, loadTsModule, sampleVariables, uuid7Lower } from '../../dashboard/e2e/load-queries.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const usage = 'usage: node benchmarks/dashboard/queries.mjs --endpoint http://127.0.0.1:PORT/v1/graphql [--reps 20] [--hours 24,168] ' +
+  '[--only TEXT] [--count-limit N] [--same-as URL]';
+const known = new Set(['endpoint', 'reps', 'hours', 'only', 'count-limit', 'same-as']);
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) {
+  const [flag, value] = [process.argv[i], process.argv[i + 1]];
+  if (!flag.startsWith('--') || !known.has(flag.slice(2))) fail(`unknown argument ${flag}`);
+  if (value === undefined || value.startsWith('--')) fail(`${flag} needs a value`);
+  args[flag.slice(2)] = value;
+}
+function fail(message) {
+  console.error(`${message}\n${usage}`);
+  process.exit(2);
+}
+if (!args.endpoint) fail('missing --endpoint');
 const endpoint = args.endpoint;
 const reps = Number(args.reps ?? 20);
+if (!Number.isInteger(reps) || reps < 1) fail(`--reps must be a positive integer, not ${args.reps}`);
 const hoursList = String(args.hours ?? '24').split(',').map(Number);
+if (hoursList.some((h) => !(h > 0))) fail(`--hours must be positive numbers of hours separated by commas, not ${args.hours}`);
 
 async function rawResponse(url, query, variables) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
@@ -51,13 +67,18 @@ const queries = await loadQueries();
 // The list's sort orders as the app builds them.
 const { SORTABLE_COLUMNS, buildInvocationOrderBy, COUNT_LIMIT } = await loadTsModule('lib/filters.ts');
 const countLimit = Number(args['count-limit'] ?? COUNT_LIMIT);
-if (!Number.isInteger(countLimit) || countLimit < 1) throw new Error(`--count-limit must be a positive integer, not ${args['count-limit']}`);
+if (!Number.isInteger(countLimit) || countLimit < 1) fail(`--count-limit must be a positive integer, not ${args['count-limit']}`);
 // Real values from the data.
 const pick = await gql(`query { invocations(order_by: [{ created_at: desc }], limit: 1, where: { correlation_source: { _eq: "updated_by" } }) {
   id correlation_id job_executions(limit: 1) { id job_name } event_executions(limit: 1) { id } } }`, {});
 const inv = pick.invocations[0];
-if (!inv) throw new Error('no data');
 const log = await gql(`query { job_logs(limit: 1, order_by: [{ created_at: desc }]) { id } }`, {});
+const missing = [!inv && 'an invocation with correlation_source "updated_by"', inv && !inv.job_executions.length && 'a job execution of it',
+  inv && !inv.event_executions.length && 'an event execution of it', !log.job_logs.length && 'a job log line'].filter(Boolean);
+if (missing.length) {
+  fail(`the database behind ${endpoint} lacks what the operations take their variables from (${missing.join('; ')}): ` +
+    'run it on the data benchmarks/dashboard/generate.sql makes');
+}
 let failed = 0;
 for (const hours of hoursList) {
   const now = Date.now();

@@ -88,9 +88,8 @@ both_core() { "$1/core_tests" "${@:2}" && "$1/catch_site_tests" --report_level=s
 run_suite core both_core "$build/tests" --report_level=short
 run_suite core-asan both_core "$asan_build/tests" --report_level=short
 # ThreadSanitizer: the whole core suite (scopes, ring, pipeline, fanout, stats, shutdown under load) except the
-# wall-clock bounds of the deadline tests, which a 5-15x slower build cannot keep. tests/tsan.supp: what TSan cannot
-# see in the uninstrumented libstdc++ (exception_ptr's reference count).
-run_suite core-tsan env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp" bash -c '"$0/core_tests" "$@" && "$0/catch_site_tests" --report_level=short' \
+# wall-clock bounds of the deadline tests, which a 5-15x slower build cannot keep. No suppressions.
+run_suite core-tsan env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" bash -c '"$0/core_tests" "$@" && "$0/catch_site_tests" --report_level=short' \
   "$tsan_build/tests" --report_level=short --run_test='!deadlines'
 # One detector source (the example service's modules) at every capture level: each passes its own checks and
 # all four reply alike.

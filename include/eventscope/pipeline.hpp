@@ -123,30 +123,14 @@ inline const uuid& record_id(const record& r) noexcept {
     return std::visit([](const auto& x) -> const uuid& { return x.id; }, r);
 }
 
-// An exception as a catch site described it, named on the pipeline thread.
+// An exception as a catch site described it, its type demangled on the pipeline thread.
 struct described_cause {
     std::string type;
     std::string message;
 };
 
 inline described_cause describe(exception_cause& cause) {
-    described_cause d;
-    if (cause.type) {
-        d.type = demangle(cause.type->name());
-        d.message = std::move(cause.message);
-    } else if (cause.exception) {
-        try {
-            std::rethrow_exception(cause.exception);
-        } catch (const std::exception& e) {
-            d.type = demangle(typeid(e).name());
-            d.message = e.what();
-        } catch (...) {
-            const std::type_info* type = abi::__cxa_current_exception_type();
-            d.type = type ? demangle(type->name()) : std::string("unknown exception");
-            d.message = "(not derived from std::exception: no message)";
-        }
-    }
-    return d;
+    return {cause.type ? demangle(cause.type->name()) : std::string("unknown exception"), std::move(cause.message)};
 }
 
 // The error a scope left by an exception recorded (its placeholder until a cause arrives).

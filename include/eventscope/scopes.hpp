@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cxxabi.h>
 #include <exception>
 #include <mutex>
 #include <initializer_list>
@@ -103,9 +104,9 @@ inline void await_cause(recorder_core* core, const error_note* note, entry& e) n
     note_unwound(core, e.id);
 }
 
-// Hands the exception being handled to the scopes it left on this thread (exception_cause.hpp). `core` is a
-// recorder known to be alive (a scope's), or null when only the registry can tell.
-inline void hand_over_cause(recorder_core* live, const std::type_info* type, const char* message, std::exception_ptr exception) noexcept {
+// Hands the exception being handled, named by its type and message, to the scopes it left on this thread
+// (exception_cause.hpp). `live` is a recorder known to be alive (a scope's), or null when only the registry can tell.
+inline void hand_over_cause(recorder_core* live, const std::type_info* type, const char* message) noexcept {
     auto& u = thread_unwound();
     if (u.count == 0) return;
     const recorder_core* target = u.core;
@@ -116,7 +117,6 @@ inline void hand_over_cause(recorder_core* live, const std::type_info* type, con
         cause.scopes.assign(u.ids, u.ids + count);
         cause.type = type;
         if (message) cause.message = message;
-        cause.exception = std::move(exception);
         if (live && live == target) {
             live->causes.add(std::move(cause));
             live->wake();  // the rows waiting for it can leave now
@@ -147,9 +147,12 @@ inline void caught(const std::exception& handled) noexcept {
         what = handled.what();
     } catch (...) {
     }
-    detail::hand_over_cause(nullptr, &typeid(handled), what, nullptr);
+    detail::hand_over_cause(nullptr, &typeid(handled), what);
 }
-// The same for any exception type (std::current_exception(); named on the pipeline thread).
+// The same for any exception type. Named here, on the catching thread, not on the pipeline thread: what() may
+// build its text on first use (boost::system::system_error does), and the catch block may be calling it at the
+// same time. The rethrow that tells a std::exception apart costs the failure path about one more throw
+// (benchmarks/README.md).
 inline void caught() noexcept {
     auto& unwound = detail::thread_unwound();
     if (unwound.count == 0) return;
@@ -158,7 +161,13 @@ inline void caught() noexcept {
         unwound.count = 0;
         return;
     }
-    detail::hand_over_cause(nullptr, nullptr, nullptr, std::move(handled));
+    try {
+        std::rethrow_exception(handled);
+    } catch (const std::exception& e) {
+        caught(e);
+    } catch (...) {
+        detail::hand_over_cause(nullptr, abi::__cxa_current_exception_type(), detail::not_a_std_exception);
+    }
 }
 
 // ---- metrics and full ---------------------------------------------------------------------------------------
@@ -256,7 +265,7 @@ public:
         if constexpr (full) {
             if (core_) {
                 extras().error = detail::error_of(caught);
-                detail::hand_over_cause(core_, &typeid(caught), caught.what(), nullptr);  // to the scopes it left
+                detail::hand_over_cause(core_, &typeid(caught), caught.what());  // to the scopes it left
             }
         }
     }
@@ -525,7 +534,7 @@ public:
         if constexpr (full) {
             if (core_) {
                 extras().error = detail::error_of(caught);
-                detail::hand_over_cause(core_, &typeid(caught), caught.what(), nullptr);  // to the scopes it left
+                detail::hand_over_cause(core_, &typeid(caught), caught.what());  // to the scopes it left
             }
         }
     }

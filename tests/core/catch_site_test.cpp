@@ -5,9 +5,11 @@
 #define BOOST_TEST_MODULE eventscope catch site
 #include <boost/test/unit_test.hpp>
 
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -22,6 +24,22 @@ json invocation_row(const test_support::full_observer& obs) { return obs.sink().
 
 struct not_a_std_exception {
     int code;
+};
+
+// Builds its text at the first what() into a mutable member, as boost::system::system_error does (Boost.Asio
+// throws it), and notes which threads call what().
+struct text_built_on_first_use : std::exception {
+    mutable std::string text;
+    const char* what() const noexcept override {
+        {
+            std::lock_guard lock(readers_mutex);
+            readers.push_back(std::this_thread::get_id());
+        }
+        if (text.empty()) text = "built on first use";
+        return text.c_str();
+    }
+    static inline std::mutex readers_mutex;
+    static inline std::vector<std::thread::id> readers;
 };
 
 // One invocation with a detected event whose job "charge" is left by what `raise` throws; `handle` runs in
@@ -99,6 +117,27 @@ BOOST_AUTO_TEST_CASE(an_exception_of_any_type_is_named) {
     auto job = job_row(obs);
     BOOST_TEST(job["error_type"].get<std::string>().find("not_a_std_exception") != std::string::npos);
     BOOST_TEST(job["error_message"].get<std::string>().find("not derived from std::exception") != std::string::npos);
+}
+
+// The catch block may call what() itself after caught(): were the pipeline thread to call it as well, the two
+// would write the lazily built text at once. So caught() reads it on the catching thread.
+BOOST_AUTO_TEST_CASE(what_is_called_on_the_catching_thread_only) {
+    test_support::full_observer obs(test_support::fast_config());
+    job_left_by_exception(obs, [] { throw text_built_on_first_use{}; }, [] {
+        eventscope::caught();
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            BOOST_TEST(std::string(e.what()) == "built on first use");
+        }
+    });
+    BOOST_REQUIRE(obs.flush());
+    auto job = job_row(obs);
+    BOOST_TEST(job["error_type"].get<std::string>().find("text_built_on_first_use") != std::string::npos);
+    BOOST_TEST(job["error_message"] == "built on first use");
+    std::lock_guard lock(text_built_on_first_use::readers_mutex);
+    BOOST_TEST(text_built_on_first_use::readers.size() >= 2u);  // caught() and the catch block
+    for (auto reader : text_built_on_first_use::readers) BOOST_TEST((reader == std::this_thread::get_id()));
 }
 
 BOOST_AUTO_TEST_CASE(fail_e_on_the_invocation_describes_the_scopes_the_exception_left) {

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <exception>
 #include <mutex>
 #include <string>
 #include <typeinfo>
@@ -22,13 +21,15 @@ namespace eventscope::detail {
 
 struct recorder_core;
 
-// What a catch site hands over: the scopes the exception left, and the exception (a type and a message when
-// given as `const std::exception&`, else the exception_ptr, read on the pipeline thread).
+// The message of a cause whose exception does not derive from std::exception.
+inline constexpr const char* not_a_std_exception = "(not derived from std::exception: no message)";
+
+// What a catch site hands over: the scopes the exception left, and the exception's type (null when the runtime
+// cannot tell, e.g. a foreign exception) and message, both taken on the catching thread (scopes.hpp caught()).
 struct exception_cause {
     std::vector<uuid> scopes;
     const std::type_info* type = nullptr;
     std::string message;
-    std::exception_ptr exception;
 };
 
 // Causes waiting for the pipeline thread. Used only on the failure path, so a mutex is fine.

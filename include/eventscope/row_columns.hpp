@@ -27,6 +27,10 @@ namespace eventscope::columns {
 
 enum class sql_type : std::uint8_t { uuid, timestamptz, integer, boolean, text, jsonb };
 
+// A timestamptz value as PostgreSQL stores it: whole microseconds, here truncated toward zero (before 1970 too),
+// the one rule every encoder (row JSON, COPY text and binary, the sink's rollup sums) applies to Unix nanoseconds.
+constexpr std::int64_t unix_micros(std::int64_t unix_ns) noexcept { return unix_ns / 1000; }
+
 // What a column's getter may call. Optional forms write NULL for "absent" (an empty string, a disengaged
 // optional, a null pointer), so that every encoder makes the same NULLs.
 template <class W>

@@ -16,8 +16,9 @@ namespace eventscope {
 
 // "2026-11-26T09:00:00.123456Z" (microseconds, UTC) from Unix nanoseconds.
 inline std::string format_timestamp(std::int64_t unix_ns) {
-    std::int64_t seconds = unix_ns / 1'000'000'000;
-    std::int64_t micros = (unix_ns % 1'000'000'000) / 1000;
+    std::int64_t us = columns::unix_micros(unix_ns);
+    std::int64_t seconds = us / 1'000'000;
+    std::int64_t micros = us % 1'000'000;
     if (micros < 0) {
         micros += 1'000'000;
         --seconds;

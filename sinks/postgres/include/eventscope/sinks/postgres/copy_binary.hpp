@@ -61,10 +61,9 @@ struct copy_binary_writer {
         put_be32(out, 16);
         out.append(reinterpret_cast<const char*>(u.bytes.data()), u.bytes.size());
     }
-    // Truncated to microseconds toward zero, as format_timestamp (COPY text) does.
     void timestamp(std::int64_t unix_ns) {
         put_be32(out, 8);
-        put_be64(out, unix_ns / 1000 - postgres_epoch_us);
+        put_be64(out, columns::unix_micros(unix_ns) - postgres_epoch_us);
     }
     // int4 columns (sql/migrations) take int32 values only, checked where a getter calls this: a record's
     // counters and durations are int32 (records.hpp), so every value fits and nothing needs a fallback.

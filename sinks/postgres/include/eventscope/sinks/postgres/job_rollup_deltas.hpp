@@ -49,7 +49,7 @@ struct column_value {
     void uuid(const eventscope::uuid&) { is_null = false; }
     void timestamp(std::int64_t unix_ns) {
         is_null = false;
-        number = unix_ns / 1000;
+        number = columns::unix_micros(unix_ns);
     }
     void integer(std::int64_t n) {
         is_null = false;

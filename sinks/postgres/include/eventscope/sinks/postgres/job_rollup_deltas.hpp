@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <ctime>
 #include <map>
 #include <optional>
 #include <span>
@@ -22,6 +21,7 @@
 
 #include <eventscope/records.hpp>
 #include <eventscope/row_columns.hpp>
+#include <eventscope/row_json.hpp>
 #include <eventscope/sinks/postgres/copy_text.hpp>
 #include <eventscope/sinks/postgres/staged_rows.hpp>
 
@@ -59,15 +59,6 @@ struct column_value {
     void json(const nlohmann::json&) { is_null = false; }
 };
 static_assert(columns::column_writer<column_value>);
-
-inline std::string utc_hour_text(std::int64_t hour_us) {
-    std::time_t seconds = static_cast<std::time_t>(hour_us / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:00:00+00", &tm);
-    return buf;
-}
 
 }  // namespace detail
 
@@ -114,7 +105,7 @@ std::optional<nlohmann::json> job_rollup_deltas(std::span<const staged_row> rows
             counts.push_back(n);
         }
         deltas.push_back({{"job_name", key.first},
-                          {"hour_bucket", detail::utc_hour_text(key.second)},
+                          {"hour_bucket", format_timestamp(key.second * 1000)},
                           {"jobs", s.jobs},
                           {"completed", s.completed},
                           {"failed", s.failed},
